@@ -1,0 +1,34 @@
+namespace XraySyslogSink.Pipeline;
+
+/// <summary>What <c>logs.action</c> holds for an access line.</summary>
+public enum AccessAction : byte
+{
+    Accepted,
+    Rejected,
+}
+
+/// <summary>One row of the <c>logs</c> table, ready for the writer.</summary>
+public struct AccessRecord
+{
+    /// <summary>The event time in UTC (<see cref="DateTimeKind.Utc"/>); decides the partition.</summary>
+    public DateTime TimestampUtc;
+
+    public InetValue SourceIp;
+
+    public int SourcePort;
+
+    public AccessAction Action;
+
+    public DimensionValue Protocol;
+
+    public DimensionValue Destination;
+
+    /// <summary>Destination port, or -1 for NULL (rejected lines have none).</summary>
+    public int DestinationPort;
+
+    public DimensionValue InboundTag;
+
+    public DimensionValue OutboundTag;
+
+    public DimensionValue User;
+}

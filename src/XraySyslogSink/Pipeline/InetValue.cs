@@ -1,0 +1,160 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+
+namespace XraySyslogSink.Pipeline;
+
+/// <summary>
+/// An IPv4 or IPv6 address, or a network (address plus prefix length), held by value so that
+/// the hot path can carry source and peer addresses without allocating an <see cref="IPAddress"/>.
+/// Maps onto PostgreSQL's <c>inet</c>: a host has the full prefix length (32 or 128).
+/// </summary>
+public readonly struct InetValue : IEquatable<InetValue>
+{
+    // IPv4 is kept in the low 32 bits of _low so equality and hashing need no family branch.
+    private readonly ulong _high;
+    private readonly ulong _low;
+
+    private InetValue(ulong high, ulong low, bool isIPv6, byte prefixLength)
+    {
+        _high = high;
+        _low = low;
+        IsIPv6 = isIPv6;
+        PrefixLength = prefixLength;
+    }
+
+    public bool IsIPv6 { get; }
+
+    /// <summary>32 or 128 for a host address; less for a network such as a masked <c>1.2.*.*</c>.</summary>
+    public byte PrefixLength { get; }
+
+    /// <summary>False only for <c>default(InetValue)</c>, which stands for "no address".</summary>
+    public bool HasValue => PrefixLength != 0 || _high != 0 || _low != 0 || IsIPv6;
+
+    public bool IsHost => PrefixLength == (IsIPv6 ? 128 : 32);
+
+    public static InetValue FromIPv4(uint address, byte prefixLength = 32) =>
+        new(0, address, false, prefixLength);
+
+    public static InetValue FromIPv6(ulong high, ulong low, byte prefixLength = 128) =>
+        new(high, low, true, prefixLength);
+
+    public static InetValue FromIPAddress(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out int written);
+        return address.AddressFamily == AddressFamily.InterNetwork
+            ? FromIPv4(BinaryPrimitives.ReadUInt32BigEndian(bytes), 32)
+            : FromIPv6(BinaryPrimitives.ReadUInt64BigEndian(bytes), BinaryPrimitives.ReadUInt64BigEndian(bytes[8..written]), 128);
+    }
+
+    /// <summary>The same address with a shorter prefix, e.g. <c>1.2.0.0/16</c>.</summary>
+    public InetValue WithPrefixLength(byte prefixLength) => new(_high, _low, IsIPv6, prefixLength);
+
+    /// <summary>
+    /// Parses an address written as UTF-8 text (<c>1.2.3.4</c>, <c>2001:db8::1</c>), without brackets
+    /// or port. IPv4 is parsed without allocating; IPv6 goes through <see cref="IPAddress"/>.
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<byte> utf8, out InetValue value)
+    {
+        if (TryParseIPv4(utf8, out uint v4))
+        {
+            value = FromIPv4(v4);
+            return true;
+        }
+
+        value = default;
+        if (utf8.IsEmpty || utf8.Length > 64 || utf8.IndexOf((byte)':') < 0)
+        {
+            return false;
+        }
+
+        // Only IPv6 needs the framework parser; its text is ASCII, so widening is exact.
+        Span<char> chars = stackalloc char[utf8.Length];
+        for (int i = 0; i < utf8.Length; i++)
+        {
+            if (utf8[i] >= 0x80)
+            {
+                return false;
+            }
+
+            chars[i] = (char)utf8[i];
+        }
+
+        if (!IPAddress.TryParse(chars, out IPAddress? address) || address.AddressFamily != AddressFamily.InterNetworkV6 || address.ScopeId != 0)
+        {
+            return false;
+        }
+
+        value = FromIPAddress(address);
+        return true;
+    }
+
+    private static bool TryParseIPv4(ReadOnlySpan<byte> utf8, out uint address)
+    {
+        address = 0;
+        int octets = 0;
+        int i = 0;
+        while (true)
+        {
+            int start = i;
+            uint part = 0;
+            while (i < utf8.Length && (uint)(utf8[i] - '0') <= 9)
+            {
+                part = (part * 10) + (uint)(utf8[i] - '0');
+                i++;
+                if (i - start > 3)
+                {
+                    return false;
+                }
+            }
+
+            if (i == start || part > 255)
+            {
+                return false;
+            }
+
+            address = (address << 8) | part;
+            octets++;
+            if (octets == 4)
+            {
+                return i == utf8.Length;
+            }
+
+            if (i >= utf8.Length || utf8[i] != '.')
+            {
+                return false;
+            }
+
+            i++;
+        }
+    }
+
+    public IPAddress ToIPAddress()
+    {
+        if (!IsIPv6)
+        {
+            return new IPAddress(BinaryPrimitives.ReverseEndianness((uint)_low));
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt64BigEndian(bytes, _high);
+        BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], _low);
+        return new IPAddress(bytes);
+    }
+
+    public bool Equals(InetValue other) =>
+        _high == other._high && _low == other._low && IsIPv6 == other.IsIPv6 && PrefixLength == other.PrefixLength;
+
+    public override bool Equals(object? obj) => obj is InetValue other && Equals(other);
+
+    public override int GetHashCode() => HashCode.Combine(_high, _low, IsIPv6, PrefixLength);
+
+    public static bool operator ==(InetValue left, InetValue right) => left.Equals(right);
+
+    public static bool operator !=(InetValue left, InetValue right) => !left.Equals(right);
+
+    public override string ToString() =>
+        !HasValue ? string.Empty : IsHost ? ToIPAddress().ToString() : $"{ToIPAddress()}/{PrefixLength}";
+}

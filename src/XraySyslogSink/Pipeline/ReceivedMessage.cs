@@ -1,0 +1,58 @@
+using System.Buffers;
+
+namespace XraySyslogSink.Pipeline;
+
+/// <summary>
+/// One syslog message as the listener received it: its bytes in a buffer rented from
+/// <see cref="ArrayPool{T}.Shared"/> (the consumer returns it with <see cref="Release"/>),
+/// the sending peer and when it arrived.
+/// </summary>
+public readonly struct ReceivedMessage
+{
+    private readonly byte[] _buffer;
+
+    private ReceivedMessage(byte[] buffer, int length, InetValue peer, Transport transport, DateTimeOffset receivedAt)
+    {
+        _buffer = buffer;
+        Length = length;
+        Peer = peer;
+        Transport = transport;
+        ReceivedAt = receivedAt;
+    }
+
+    public int Length { get; }
+
+    public InetValue Peer { get; }
+
+    public Transport Transport { get; }
+
+    public DateTimeOffset ReceivedAt { get; }
+
+    public ReadOnlySpan<byte> Bytes => _buffer.AsSpan(0, Length);
+
+    /// <summary>Copies <paramref name="bytes"/> into a pooled buffer.</summary>
+    public static ReceivedMessage Copy(ReadOnlySpan<byte> bytes, InetValue peer, Transport transport, DateTimeOffset receivedAt)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(bytes.Length, 1));
+        bytes.CopyTo(buffer);
+        return new ReceivedMessage(buffer, bytes.Length, peer, transport, receivedAt);
+    }
+
+    /// <summary>Copies a possibly multi-segment frame into a pooled buffer.</summary>
+    public static ReceivedMessage Copy(in ReadOnlySequence<byte> bytes, InetValue peer, Transport transport, DateTimeOffset receivedAt)
+    {
+        int length = checked((int)bytes.Length);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        bytes.CopyTo(buffer);
+        return new ReceivedMessage(buffer, length, peer, transport, receivedAt);
+    }
+
+    /// <summary>Returns the buffer to the pool; the message must not be read afterwards.</summary>
+    public void Release()
+    {
+        if (_buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using System.Buffers;
+
+namespace XraySyslogSink.Pipeline;
+
+/// <summary>
+/// The unit a parser worker hands to the writer: up to <see cref="Capacity"/> records in a pooled
+/// array plus the dead letters met on the way. Sending chunks rather than single records keeps
+/// channel synchronisation off the per-line cost.
+/// </summary>
+public sealed class RecordChunk
+{
+    public const int DefaultCapacity = 512;
+
+    private AccessRecord[] _records;
+    private List<DeadLetter>? _deadLetters;
+
+    public RecordChunk(int capacity = DefaultCapacity)
+    {
+        _records = ArrayPool<AccessRecord>.Shared.Rent(capacity);
+    }
+
+    public int Count { get; private set; }
+
+    public int Capacity => _records.Length;
+
+    public bool IsFull => Count == _records.Length;
+
+    public bool IsEmpty => Count == 0 && (_deadLetters is null || _deadLetters.Count == 0);
+
+    public Span<AccessRecord> Records => _records.AsSpan(0, Count);
+
+    public IReadOnlyList<DeadLetter> DeadLetters => (IReadOnlyList<DeadLetter>?)_deadLetters ?? [];
+
+    /// <summary>Reserves the next slot; the caller fills it in place.</summary>
+    public ref AccessRecord Add()
+    {
+        if (Count == _records.Length)
+        {
+            throw new InvalidOperationException("The chunk is full.");
+        }
+
+        return ref _records[Count++];
+    }
+
+    /// <summary>Gives back the slot reserved by the last <see cref="Add"/> (the line turned out unusable).</summary>
+    public void RemoveLast()
+    {
+        if (Count > 0)
+        {
+            Count--;
+        }
+    }
+
+    public void AddDeadLetter(DeadLetter deadLetter) => (_deadLetters ??= []).Add(deadLetter);
+
+    /// <summary>Returns the record array to the pool; the chunk must not be used afterwards.</summary>
+    public void Release()
+    {
+        AccessRecord[] records = _records;
+        _records = [];
+        Count = 0;
+        if (records.Length > 0)
+        {
+            ArrayPool<AccessRecord>.Shared.Return(records, clearArray: true);
+        }
+    }
+}

@@ -1,0 +1,18 @@
+namespace XraySyslogSink.Pipeline;
+
+/// <summary>How a message reached the collector; a tag on the received-message counters.</summary>
+public enum Transport : byte
+{
+    Udp,
+    Tcp,
+}
+
+public static class TransportNames
+{
+    public static string Name(this Transport transport) => transport switch
+    {
+        Transport.Udp => "udp",
+        Transport.Tcp => "tcp",
+        _ => "unknown",
+    };
+}

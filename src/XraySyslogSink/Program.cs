@@ -1,0 +1,6 @@
+namespace XraySyslogSink;
+
+internal static class Program
+{
+    public static int Main() => 0;
+}
