@@ -27,3 +27,4 @@ public readonly struct DimensionValue
     public bool IsNull => Id == 0 && Text is null;
 
     public bool IsResolved => Id != 0;
+}
