@@ -64,7 +64,7 @@ public sealed class SchemaOptions
 public sealed record FlushResult(int RowsWritten, int DeadLettersWritten, int RowsRejected);
 
 /// <summary>Stores one batch atomically: dimensions resolved, partitions ensured, rows copied, dead letters inserted.</summary>
-public sealed class PostgresLogStore
+public sealed class PostgresLogStore : IBatchStore
 {
     public PostgresLogStore(NpgsqlDataSource dataSource, DimensionCaches caches, ILogger<PostgresLogStore> logger) => throw new NotImplementedException();
 

@@ -1,0 +1,112 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Reflection;
+using Microsoft.Extensions.Options;
+using XraySyslogSink.Listeners;
+using XraySyslogSink.Pipeline;
+using XraySyslogSink.Storage;
+using XraySyslogSink.Xray;
+
+namespace XraySyslogSink.Hosting;
+
+/// <summary>
+/// Checks an options class at start and names every offending key as the operator writes it
+/// (<c>Writer:BatchSize</c>), which the stock data-annotation messages do not.
+/// </summary>
+internal abstract class SectionValidator<TOptions> : IValidateOptions<TOptions>
+    where TOptions : class
+{
+    protected SectionValidator(string sectionName) => SectionName = sectionName;
+
+    protected string SectionName { get; }
+
+    public ValidateOptionsResult Validate(string? name, TOptions options)
+    {
+        List<string> failures = [];
+        foreach (PropertyInfo property in typeof(TOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            RangeAttribute? range = property.GetCustomAttribute<RangeAttribute>();
+            if (range is not null && !range.IsValid(property.GetValue(options)))
+            {
+                failures.Add(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{Key(property.Name)} must be between {range.Minimum} and {range.Maximum} (got {property.GetValue(options)})"));
+            }
+        }
+
+        ValidateMore(options, failures);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    protected string Key(string property) => $"{SectionName}:{property}";
+
+    protected void RequirePositive(TimeSpan value, string property, List<string> failures)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            failures.Add($"{Key(property)} must be a positive time span such as 00:00:01 (got {value})");
+        }
+    }
+
+    protected virtual void ValidateMore(TOptions options, List<string> failures)
+    {
+    }
+}
+
+internal sealed class ListenerOptionsValidator() : SectionValidator<ListenerOptions>(ListenerOptions.SectionName)
+{
+    protected override void ValidateMore(ListenerOptions options, List<string> failures)
+    {
+        if (!ListenAddress.TryParse(options.Udp, out _, out string? udpError))
+        {
+            failures.Add($"{Key(nameof(options.Udp))}: {udpError}");
+        }
+
+        if (!ListenAddress.TryParse(options.Tcp, out _, out string? tcpError))
+        {
+            failures.Add($"{Key(nameof(options.Tcp))}: {tcpError}");
+        }
+
+        if (options.MaxOctetCount < options.MaxMessageSize)
+        {
+            failures.Add($"{Key(nameof(options.MaxOctetCount))} must not be below {Key(nameof(options.MaxMessageSize))}");
+        }
+
+        RequirePositive(options.IdleTimeout, nameof(options.IdleTimeout), failures);
+    }
+}
+
+internal sealed class PipelineOptionsValidator() : SectionValidator<PipelineOptions>(PipelineOptions.SectionName);
+
+internal sealed class WriterOptionsValidator() : SectionValidator<WriterOptions>(WriterOptions.SectionName)
+{
+    protected override void ValidateMore(WriterOptions options, List<string> failures)
+    {
+        RequirePositive(options.FlushInterval, nameof(options.FlushInterval), failures);
+        RequirePositive(options.RetryInitialDelay, nameof(options.RetryInitialDelay), failures);
+        RequirePositive(options.RetryMaxDelay, nameof(options.RetryMaxDelay), failures);
+    }
+}
+
+internal sealed class XrayOptionsValidator() : SectionValidator<XrayOptions>(XrayOptions.SectionName)
+{
+    protected override void ValidateMore(XrayOptions options, List<string> failures)
+    {
+        if (!SenderTimeZones.TryFindZone(options.TimeZone, out _))
+        {
+            failures.Add($"{Key(nameof(options.TimeZone))}: '{options.TimeZone}' is not a known IANA time zone");
+        }
+
+        foreach ((string sender, string zone) in options.SenderTimeZones)
+        {
+            if (!SenderTimeZones.TryFindZone(zone, out _))
+            {
+                failures.Add($"{Key(nameof(options.SenderTimeZones))}:{sender}: '{zone}' is not a known IANA time zone");
+            }
+        }
+    }
+}
+
+internal sealed class CacheOptionsValidator() : SectionValidator<DimensionCacheOptions>(DimensionCacheOptions.SectionName);
+
+internal sealed class SchemaOptionsValidator() : SectionValidator<SchemaOptions>(SchemaOptions.SectionName);

@@ -1,0 +1,162 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using NLog.Extensions.Logging;
+using Npgsql;
+using XraySyslogSink.Listeners;
+using XraySyslogSink.Pipeline;
+using XraySyslogSink.Storage;
+using XraySyslogSink.Telemetry;
+using XraySyslogSink.Xray;
+
+namespace XraySyslogSink.Hosting;
+
+/// <summary>The one place that knows every stage: configuration sources, logging and the service graph.</summary>
+public static class SinkHost
+{
+    public const string EnvironmentPrefix = "XRAYSINK_";
+
+    /// <summary>Environment variable (or <c>--config</c>) naming an extra JSON settings file, e.g. <c>/etc/xraysink/appsettings.json</c>.</summary>
+    public const string ConfigFileVariable = "XRAYSINK_CONFIG";
+
+    public static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Settings in order of precedence, lowest first: <c>appsettings.json</c> beside the binary, the file named by
+    /// <c>XRAYSINK_CONFIG</c> or <c>--config</c>, environment variables prefixed <c>XRAYSINK_</c>, then <c>--Key=Value</c>.
+    /// </summary>
+    public static IConfigurationRoot BuildConfiguration(string[] args)
+    {
+        var bootstrap = new ConfigurationBuilder().AddEnvironmentVariables(EnvironmentPrefix).AddCommandLine(args).Build();
+        var builder = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false);
+        string? extra = bootstrap["config"] ?? Environment.GetEnvironmentVariable(ConfigFileVariable);
+        if (!string.IsNullOrWhiteSpace(extra))
+        {
+            builder.AddJsonFile(Path.GetFullPath(extra), optional: false, reloadOnChange: false);
+        }
+
+        return builder.AddEnvironmentVariables(EnvironmentPrefix).AddCommandLine(args).Build();
+    }
+
+    /// <summary>Builds the daemon. <paramref name="configureLogging"/> replaces NLog (tests use it).</summary>
+    public static IHost Build(string[] args, Action<ILoggingBuilder>? configureLogging = null)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+            DisableDefaults = true,
+        });
+        builder.Configuration.AddConfiguration(BuildConfiguration(args));
+        ConfigureLogging(builder, configureLogging);
+        AddSinkServices(builder.Services, builder.Configuration);
+        builder.Services.AddSystemd();
+        return builder.Build();
+    }
+
+    internal static void ConfigureLogging(HostApplicationBuilder builder, Action<ILoggingBuilder>? configureLogging)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Trace);
+        if (configureLogging is not null)
+        {
+            configureLogging(builder.Logging);
+            return;
+        }
+
+        builder.Logging.AddNLog(NLogConfigPath(builder.Configuration));
+    }
+
+    /// <summary>NLog.config beside the extra settings file when there is one (so /etc/xraysink holds both), else beside the binary.</summary>
+    private static string NLogConfigPath(ConfigurationManager configuration)
+    {
+        string? extra = configuration["config"] ?? Environment.GetEnvironmentVariable(ConfigFileVariable);
+        if (!string.IsNullOrWhiteSpace(extra))
+        {
+            string candidate = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(extra)) ?? ".", "NLog.config");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return Path.Combine(AppContext.BaseDirectory, "NLog.config");
+    }
+
+    internal static void AddSinkServices(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.Configure<HostOptions>(options =>
+        {
+            options.ShutdownTimeout = configuration.GetValue("ShutdownTimeout", DefaultShutdownTimeout);
+            options.ServicesStartConcurrently = false;
+            options.ServicesStopConcurrently = false;
+        });
+
+        AddOptions<ListenerOptions, ListenerOptionsValidator>(services, configuration, ListenerOptions.SectionName);
+        AddOptions<PipelineOptions, PipelineOptionsValidator>(services, configuration, PipelineOptions.SectionName);
+        AddOptions<WriterOptions, WriterOptionsValidator>(services, configuration, WriterOptions.SectionName);
+        AddOptions<XrayOptions, XrayOptionsValidator>(services, configuration, XrayOptions.SectionName);
+        AddOptions<DimensionCacheOptions, CacheOptionsValidator>(services, configuration, DimensionCacheOptions.SectionName);
+        AddOptions<SchemaOptions, SchemaOptionsValidator>(services, configuration, SchemaOptions.SectionName);
+
+        services.AddSingleton(_ => CreateDataSource(configuration));
+        services.AddSingleton<SinkMetrics>();
+        services.AddSingleton<SinkChannels>(sp => new SinkChannels(Value<PipelineOptions>(sp), sp.GetRequiredService<SinkMetrics>()));
+        services.AddSingleton(sp => new SenderTimeZones(Value<XrayOptions>(sp)));
+        services.AddSingleton(sp => new DimensionCaches(Value<DimensionCacheOptions>(sp)));
+        services.AddSingleton(sp => new SchemaMigrator(
+            sp.GetRequiredService<NpgsqlDataSource>(),
+            Value<SchemaOptions>(sp),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<SchemaMigrator>>()));
+        services.AddSingleton<IBatchStore>(sp => new PostgresLogStore(
+            sp.GetRequiredService<NpgsqlDataSource>(),
+            sp.GetRequiredService<DimensionCaches>(),
+            sp.GetRequiredService<ILogger<PostgresLogStore>>()));
+        services.AddSingleton<ListenerSupervisor>();
+
+        // Started in this order and stopped in reverse: listeners stop first, the writer drains last.
+        services.AddHostedService<DatabaseInitializer>();
+        services.AddHostedService<BatchingWriter>();
+        services.AddHostedService<ParserWorkers>();
+        services.AddHostedService(sp => sp.GetRequiredService<ListenerSupervisor>());
+        services.AddHostedService<ThroughputReporter>();
+    }
+
+    internal static NpgsqlDataSource CreateDataSource(IConfiguration configuration)
+    {
+        string? connectionString = configuration.GetConnectionString("Postgres");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new OptionsValidationException("ConnectionStrings:Postgres", typeof(NpgsqlDataSource), ["ConnectionStrings:Postgres is empty: set the PostgreSQL connection string"]);
+        }
+
+        NpgsqlConnectionStringBuilder parsed;
+        try
+        {
+            parsed = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new OptionsValidationException("ConnectionStrings:Postgres", typeof(NpgsqlDataSource), [$"ConnectionStrings:Postgres is not a valid connection string: {ex.Message}"]);
+        }
+
+        parsed.ApplicationName ??= "xraysink";
+        return new NpgsqlDataSourceBuilder(parsed.ConnectionString).Build();
+    }
+
+    private static T Value<T>(IServiceProvider services)
+        where T : class => services.GetRequiredService<IOptions<T>>().Value;
+
+    private static void AddOptions<TOptions, TValidator>(IServiceCollection services, IConfiguration configuration, string section)
+        where TOptions : class
+        where TValidator : class, IValidateOptions<TOptions>
+    {
+        services.AddOptions<TOptions>().Bind(configuration.GetSection(section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
+    }
+}

@@ -1,0 +1,181 @@
+using System.Text;
+using XraySyslogSink.Storage;
+using XraySyslogSink.Syslog;
+using XraySyslogSink.Xray;
+
+namespace XraySyslogSink.Pipeline;
+
+/// <summary>
+/// Turns one received message into a <c>logs</c> record, a counted skip, or a dead letter, appended to a chunk.
+/// Not thread-safe: each parser worker owns one. Known dimension values become ids without allocating;
+/// a value seen for the first time is materialised once per chunk and resolved by the writer.
+/// </summary>
+internal sealed class AccessRecordBuilder
+{
+    private readonly DimensionCaches _caches;
+    private readonly SenderTimeZones _zones;
+    private readonly LocalTimeConverter _clock = new();
+    private readonly DeadLetterLimiter _deadLetterLimiter;
+    private readonly int _deadLetterMaxRawBytes;
+
+    // Strings of values awaiting resolution, so a new value repeated within a chunk is allocated once.
+    private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
+    private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _pendingLookup;
+
+    public AccessRecordBuilder(DimensionCaches caches, SenderTimeZones zones, PipelineOptions options, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _caches = caches;
+        _zones = zones;
+        _deadLetterMaxRawBytes = options.DeadLetterMaxRawBytes;
+        int workers = options.EffectiveParserWorkers;
+        _deadLetterLimiter = new DeadLetterLimiter((options.DeadLettersPerSecond + workers - 1) / workers, timeProvider);
+        _pendingLookup = _pending.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    public LineCounts Counts { get; } = new();
+
+    /// <summary>Call when a chunk has been handed on: pending strings no longer need sharing.</summary>
+    public void ChunkSent() => _pending.Clear();
+
+    public void Append(in ReceivedMessage message, RecordChunk chunk)
+    {
+        ReadOnlySpan<byte> bytes = message.Bytes;
+        SyslogMessage syslog = SyslogHeaderParser.Parse(bytes);
+        XrayLineKind kind = XrayLineParser.Parse(syslog.Message, out XrayAccessLine line, out XrayMalformedReason malformed);
+        switch (kind)
+        {
+            case XrayLineKind.Access:
+                string? invalid = AppendRecord(ref line, syslog.Hostname, chunk);
+                if (invalid is null)
+                {
+                    Counts.Parsed++;
+                }
+                else
+                {
+                    DeadLetter(message, invalid, chunk);
+                }
+
+                break;
+            case XrayLineKind.Malformed:
+                DeadLetter(message, malformed.Name(), chunk);
+                break;
+            default:
+                Counts.Skipped(kind);
+                break;
+        }
+    }
+
+    /// <summary>Records a message the worker could not process at all (a bug), so it is still kept.</summary>
+    public void AppendInternalError(in ReceivedMessage message, RecordChunk chunk) =>
+        DeadLetter(message, DeadLetterReasons.InternalError, chunk);
+
+    private string? AppendRecord(ref XrayAccessLine line, ReadOnlySpan<byte> hostname, RecordChunk chunk)
+    {
+        ref AccessRecord record = ref chunk.Add();
+        record.TimestampUtc = _zones.AllUtc
+            ? DateTime.SpecifyKind(line.LocalTimestamp, DateTimeKind.Utc)
+            : _clock.ToUtc(line.LocalTimestamp, _zones.ForSender(hostname));
+        record.SourceIp = line.SourceIp;
+        record.SourcePort = line.SourcePort;
+        record.Action = line.Action;
+        record.DestinationPort = line.DestinationPort;
+
+        string? invalid =
+            Lookup(_caches.Protocols, Counts.Protocols, line.Protocol, SchemaLimits.ProtocolNameLength, DeadLetterReasons.ProtocolTooLong, out record.Protocol)
+            ?? Lookup(_caches.Endpoints, Counts.Endpoints, line.DestinationHost, SchemaLimits.EndpointAddressLength, DeadLetterReasons.EndpointTooLong, out record.Destination)
+            ?? LookupOptional(_caches.Tags, Counts.Tags, line.HasInboundTag, line.InboundTag, SchemaLimits.TagNameLength, DeadLetterReasons.TagTooLong, out record.InboundTag)
+            ?? LookupOptional(_caches.Tags, Counts.Tags, line.HasOutboundTag, line.OutboundTag, SchemaLimits.TagNameLength, DeadLetterReasons.TagTooLong, out record.OutboundTag)
+            ?? LookupOptional(_caches.Users, Counts.Users, line.HasEmail, line.Email, SchemaLimits.EmailLength, DeadLetterReasons.EmailTooLong, out record.User);
+        if (invalid is not null)
+        {
+            chunk.RemoveLast();
+        }
+
+        return invalid;
+    }
+
+    private string? LookupOptional(DimensionCache cache, DimensionLookupCounts counts, bool present, ReadOnlySpan<byte> utf8, int maxLength, string tooLong, out DimensionValue value)
+    {
+        if (!present)
+        {
+            value = default;
+            return null;
+        }
+
+        return Lookup(cache, counts, utf8, maxLength, tooLong, out value);
+    }
+
+    private string? Lookup(DimensionCache cache, DimensionLookupCounts counts, ReadOnlySpan<byte> utf8, int maxLength, string tooLong, out DimensionValue value)
+    {
+        value = default;
+        if (utf8.IsEmpty)
+        {
+            return null;
+        }
+
+        if (cache.TryGetId(utf8, out int id))
+        {
+            counts.Hits++;
+            value = new DimensionValue(id);
+            return null;
+        }
+
+        counts.Misses++;
+        if (utf8.Contains((byte)0))
+        {
+            return DeadLetterReasons.NulInValue;
+        }
+
+        // VARCHAR(n) counts characters (code points): every byte that is not a UTF-8 continuation byte starts one.
+        int characters = utf8.Length - CountContinuationBytes(utf8);
+        if (characters > maxLength)
+        {
+            return tooLong;
+        }
+
+        value = new DimensionValue(Materialise(utf8));
+        return null;
+    }
+
+    private string Materialise(ReadOnlySpan<byte> utf8)
+    {
+        Span<char> chars = stackalloc char[utf8.Length];
+        int written = Encoding.UTF8.GetChars(utf8, chars);
+        ReadOnlySpan<char> text = chars[..written];
+        if (_pendingLookup.TryGetValue(text, out string? existing))
+        {
+            return existing;
+        }
+
+        string created = new(text);
+        _pending.Add(created);
+        return created;
+    }
+
+    private static int CountContinuationBytes(ReadOnlySpan<byte> utf8)
+    {
+        int count = 0;
+        foreach (byte b in utf8)
+        {
+            if ((b & 0xC0) == 0x80)
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private void DeadLetter(in ReceivedMessage message, string reason, RecordChunk chunk)
+    {
+        Counts.DeadLettered(reason);
+        if (!_deadLetterLimiter.TryAcquire())
+        {
+            Counts.Suppressed();
+            return;
+        }
+
+        chunk.AddDeadLetter(new DeadLetter(message.ReceivedAt, message.Peer, reason, DeadLetterText.Render(message.Bytes, _deadLetterMaxRawBytes)));
+    }
+}

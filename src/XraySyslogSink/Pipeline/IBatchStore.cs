@@ -1,0 +1,10 @@
+using XraySyslogSink.Storage;
+
+namespace XraySyslogSink.Pipeline;
+
+/// <summary>Where the writer commits its batches; <see cref="PostgresLogStore"/> in the daemon.</summary>
+public interface IBatchStore
+{
+    /// <summary>Commits all records and dead letters of <paramref name="chunks"/> atomically, or throws and commits nothing.</summary>
+    Task<FlushResult> WriteBatchAsync(IReadOnlyList<RecordChunk> chunks, CancellationToken cancellationToken);
+}

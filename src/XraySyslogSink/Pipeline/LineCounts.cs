@@ -1,0 +1,83 @@
+using XraySyslogSink.Telemetry;
+using XraySyslogSink.Xray;
+
+namespace XraySyslogSink.Pipeline;
+
+/// <summary>One worker's counts since it last reported; reported to <see cref="SinkMetrics"/> once per chunk.</summary>
+internal sealed class LineCounts
+{
+    private static readonly XrayLineKind[] SkipKinds =
+        [XrayLineKind.SkippedInternalDns, XrayLineKind.SkippedDnsQuery, XrayLineKind.SkippedErrorLog];
+
+    private readonly long[] _skipped = new long[Enum.GetValues<XrayLineKind>().Length];
+    private readonly Dictionary<string, long> _deadLettered = new(StringComparer.Ordinal);
+    private long _suppressed;
+
+    public long Parsed { get; set; }
+
+    public DimensionLookupCounts Users { get; } = new("users");
+
+    public DimensionLookupCounts Protocols { get; } = new("protocols");
+
+    public DimensionLookupCounts Endpoints { get; } = new("endpoints");
+
+    public DimensionLookupCounts Tags { get; } = new("tags");
+
+    public void Skipped(XrayLineKind kind) => _skipped[(int)kind]++;
+
+    public void DeadLettered(string reason) =>
+        _deadLettered[reason] = _deadLettered.GetValueOrDefault(reason) + 1;
+
+    public void Suppressed() => _suppressed++;
+
+    public void ReportTo(SinkMetrics metrics)
+    {
+        metrics.LinesParsed(Parsed);
+        Parsed = 0;
+        foreach (XrayLineKind kind in SkipKinds)
+        {
+            if (_skipped[(int)kind] > 0)
+            {
+                metrics.LinesSkipped(kind.Name(), _skipped[(int)kind]);
+                _skipped[(int)kind] = 0;
+            }
+        }
+
+        if (_deadLettered.Count > 0)
+        {
+            foreach ((string reason, long count) in _deadLettered)
+            {
+                metrics.LineDeadLettered(reason, count);
+            }
+
+            _deadLettered.Clear();
+        }
+
+        for (; _suppressed > 0; _suppressed--)
+        {
+            metrics.DeadLetterSuppressed();
+        }
+
+        Users.ReportTo(metrics);
+        Protocols.ReportTo(metrics);
+        Endpoints.ReportTo(metrics);
+        Tags.ReportTo(metrics);
+    }
+}
+
+internal sealed class DimensionLookupCounts(string dimension)
+{
+    public long Hits { get; set; }
+
+    public long Misses { get; set; }
+
+    public void ReportTo(SinkMetrics metrics)
+    {
+        if (Hits + Misses > 0)
+        {
+            metrics.DimensionLookups(dimension, Hits, Misses);
+            Hits = 0;
+            Misses = 0;
+        }
+    }
+}

@@ -1,0 +1,22 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace XraySyslogSink.Pipeline;
+
+/// <summary>Options section <c>Writer</c>: when batches are flushed to PostgreSQL and how failures are retried.</summary>
+public sealed class WriterOptions
+{
+    public const string SectionName = "Writer";
+
+    /// <summary>Rows that trigger a flush (default 5000).</summary>
+    [Range(1, 1_000_000)]
+    public int BatchSize { get; set; } = 5000;
+
+    /// <summary>Longest time a row waits before a flush (default 1 s).</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>First delay before retrying a failed flush (default 250 ms); doubles up to <see cref="RetryMaxDelay"/>.</summary>
+    public TimeSpan RetryInitialDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Longest delay between retries of a failed flush (default 30 s). A batch is retried until it commits.</summary>
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+}

@@ -1,0 +1,195 @@
+using System.Diagnostics.Metrics;
+using XraySyslogSink.Pipeline;
+
+namespace XraySyslogSink.Telemetry;
+
+/// <summary>
+/// The <c>XraySyslogSink</c> meter (see it with <c>dotnet-counters monitor -n xraysink --counters XraySyslogSink</c>)
+/// and running totals of the same figures for the periodic summary line, which instruments cannot be read back for.
+/// Stages count locally and report here once per chunk or batch, so the hot path pays no per-line synchronisation.
+/// </summary>
+public sealed class SinkMetrics : IDisposable
+{
+    public const string MeterName = "XraySyslogSink";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _messagesReceived;
+    private readonly Counter<long> _bytesReceived;
+    private readonly Counter<long> _messagesOversize;
+    private readonly Counter<long> _linesParsed;
+    private readonly Counter<long> _linesSkipped;
+    private readonly Counter<long> _linesDeadLettered;
+    private readonly Counter<long> _deadLettersSuppressed;
+    private readonly Counter<long> _rowsWritten;
+    private readonly Counter<long> _batchesFlushed;
+    private readonly Counter<long> _flushFailures;
+    private readonly Histogram<double> _flushDuration;
+    private readonly Counter<long> _udpDropped;
+    private readonly Counter<long> _connectionsAccepted;
+    private readonly Counter<long> _connectionsRejected;
+    private readonly Counter<long> _cacheHits;
+    private readonly Counter<long> _cacheMisses;
+    private readonly List<(string Stage, Func<int> Depth)> _queues = [];
+
+    private long _totalMessages;
+    private long _totalBytes;
+    private long _totalParsed;
+    private long _totalSkipped;
+    private long _totalDeadLettered;
+    private long _totalRowsWritten;
+    private long _totalUdpDropped;
+    private long _totalOversize;
+    private long _totalFlushFailures;
+
+    public SinkMetrics(IMeterFactory? meterFactory = null)
+    {
+        _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        _messagesReceived = _meter.CreateCounter<long>("xraysink.messages.received", "{message}", "Syslog messages received, by transport.");
+        _bytesReceived = _meter.CreateCounter<long>("xraysink.bytes.received", "By", "Message bytes received, by transport.");
+        _messagesOversize = _meter.CreateCounter<long>("xraysink.messages.oversize", "{message}", "Messages over Listeners:MaxMessageSize, discarded inside their frame.");
+        _linesParsed = _meter.CreateCounter<long>("xraysink.lines.parsed", "{line}", "Access lines parsed into rows.");
+        _linesSkipped = _meter.CreateCounter<long>("xraysink.lines.skipped", "{line}", "Lines that are not access records (internal DNS, DNS query log, error log), by reason.");
+        _linesDeadLettered = _meter.CreateCounter<long>("xraysink.lines.dead_lettered", "{line}", "Lines that could not be stored as rows, by reason.");
+        _deadLettersSuppressed = _meter.CreateCounter<long>("xraysink.dead_letters.suppressed", "{line}", "Dead letters over Pipeline:DeadLettersPerSecond: counted, not stored.");
+        _rowsWritten = _meter.CreateCounter<long>("xraysink.rows.written", "{row}", "Rows committed to the logs table.");
+        _batchesFlushed = _meter.CreateCounter<long>("xraysink.batches.flushed", "{batch}", "Batches committed to PostgreSQL.");
+        _flushFailures = _meter.CreateCounter<long>("xraysink.flush.failures", "{failure}", "Flush attempts that failed and will be retried, by kind.");
+        _flushDuration = _meter.CreateHistogram<double>("xraysink.flush.duration", "s", "Time to commit one batch.");
+        _udpDropped = _meter.CreateCounter<long>("xraysink.udp.dropped", "{datagram}", "UDP datagrams dropped by the collector, by reason.");
+        _connectionsAccepted = _meter.CreateCounter<long>("xraysink.connections.accepted", "{connection}", "TCP connections accepted.");
+        _connectionsRejected = _meter.CreateCounter<long>("xraysink.connections.rejected", "{connection}", "TCP connections closed at once, by reason.");
+        _cacheHits = _meter.CreateCounter<long>("xraysink.dimension_cache.hits", "{lookup}", "Dimension values found in memory, by dimension.");
+        _cacheMisses = _meter.CreateCounter<long>("xraysink.dimension_cache.misses", "{lookup}", "Dimension values the writer had to resolve in PostgreSQL, by dimension.");
+        _meter.CreateObservableGauge("xraysink.queue.depth", ObserveQueues, "{item}", "Items waiting between stages, by stage.");
+    }
+
+    public long TotalMessages => Volatile.Read(ref _totalMessages);
+
+    public long TotalBytes => Volatile.Read(ref _totalBytes);
+
+    public long TotalParsed => Volatile.Read(ref _totalParsed);
+
+    public long TotalSkipped => Volatile.Read(ref _totalSkipped);
+
+    public long TotalDeadLettered => Volatile.Read(ref _totalDeadLettered);
+
+    public long TotalRowsWritten => Volatile.Read(ref _totalRowsWritten);
+
+    public long TotalUdpDropped => Volatile.Read(ref _totalUdpDropped);
+
+    public long TotalOversize => Volatile.Read(ref _totalOversize);
+
+    public long TotalFlushFailures => Volatile.Read(ref _totalFlushFailures);
+
+    /// <summary>Registers a queue whose depth <c>xraysink.queue.depth</c> reports under <paramref name="stage"/>.</summary>
+    public void TrackQueue(string stage, Func<int> depth)
+    {
+        lock (_queues)
+        {
+            _queues.Add((stage, depth));
+        }
+    }
+
+    public IReadOnlyList<(string Stage, int Depth)> QueueDepths()
+    {
+        lock (_queues)
+        {
+            var depths = new List<(string, int)>(_queues.Count);
+            foreach ((string stage, Func<int> depth) in _queues)
+            {
+                depths.Add((stage, depth()));
+            }
+
+            return depths;
+        }
+    }
+
+    public void MessagesReceived(Transport transport, long messages, long bytes)
+    {
+        var tag = new KeyValuePair<string, object?>("transport", transport.Name());
+        _messagesReceived.Add(messages, tag);
+        _bytesReceived.Add(bytes, tag);
+        Interlocked.Add(ref _totalMessages, messages);
+        Interlocked.Add(ref _totalBytes, bytes);
+    }
+
+    public void MessageOversize(Transport transport)
+    {
+        _messagesOversize.Add(1, new KeyValuePair<string, object?>("transport", transport.Name()));
+        Interlocked.Increment(ref _totalOversize);
+    }
+
+    public void LinesParsed(long lines)
+    {
+        if (lines == 0)
+        {
+            return;
+        }
+
+        _linesParsed.Add(lines);
+        Interlocked.Add(ref _totalParsed, lines);
+    }
+
+    public void LinesSkipped(string reason, long lines)
+    {
+        _linesSkipped.Add(lines, new KeyValuePair<string, object?>("reason", reason));
+        Interlocked.Add(ref _totalSkipped, lines);
+    }
+
+    public void LineDeadLettered(string reason, long lines = 1)
+    {
+        _linesDeadLettered.Add(lines, new KeyValuePair<string, object?>("reason", reason));
+        Interlocked.Add(ref _totalDeadLettered, lines);
+    }
+
+    public void DeadLetterSuppressed() => _deadLettersSuppressed.Add(1);
+
+    public void BatchFlushed(int rows, TimeSpan duration)
+    {
+        _rowsWritten.Add(rows);
+        _batchesFlushed.Add(1);
+        _flushDuration.Record(duration.TotalSeconds);
+        Interlocked.Add(ref _totalRowsWritten, rows);
+    }
+
+    public void FlushFailed(bool transient)
+    {
+        _flushFailures.Add(1, new KeyValuePair<string, object?>("kind", transient ? "transient" : "other"));
+        Interlocked.Increment(ref _totalFlushFailures);
+    }
+
+    public void UdpDropped(string reason)
+    {
+        _udpDropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        Interlocked.Increment(ref _totalUdpDropped);
+    }
+
+    public void ConnectionAccepted() => _connectionsAccepted.Add(1);
+
+    public void ConnectionRejected(string reason) =>
+        _connectionsRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void DimensionLookups(string dimension, long hits, long misses)
+    {
+        var tag = new KeyValuePair<string, object?>("dimension", dimension);
+        if (hits > 0)
+        {
+            _cacheHits.Add(hits, tag);
+        }
+
+        if (misses > 0)
+        {
+            _cacheMisses.Add(misses, tag);
+        }
+    }
+
+    public void Dispose() => _meter.Dispose();
+
+    private IEnumerable<Measurement<int>> ObserveQueues()
+    {
+        foreach ((string stage, int depth) in QueueDepths())
+        {
+            yield return new Measurement<int>(depth, new KeyValuePair<string, object?>("stage", stage));
+        }
+    }
+}

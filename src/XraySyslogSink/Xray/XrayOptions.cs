@@ -1,0 +1,19 @@
+namespace XraySyslogSink.Xray;
+
+/// <summary>Options section <c>Xray</c>: how to read the zone-less timestamps inside xray lines.</summary>
+public sealed class XrayOptions
+{
+    public const string SectionName = "Xray";
+
+    /// <summary>
+    /// IANA time zone the nodes' xray clocks run in (default <c>UTC</c>, which is also what xray uses in
+    /// containers without zone data).
+    /// </summary>
+    public string TimeZone { get; set; } = "UTC";
+
+    /// <summary>
+    /// Per-sender zones, keyed by the syslog HOSTNAME the node writes (case-insensitive), e.g.
+    /// <c>"node-tokyo-1": "Asia/Tokyo"</c>. Senders not listed use <see cref="TimeZone"/>.
+    /// </summary>
+    public Dictionary<string, string> SenderTimeZones { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+}
