@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing (PostgreSQL, util-linux's logger), starts a throwaway
+# PostgreSQL, builds the solution, runs the unit and integration tests, and tears the database down.
+# Prints a closing "N passed, N failed" line. Extra arguments go to `dotnet test`.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+root="$(repo_root)"
+ensure_dotnet
+apt_install util-linux bsdutils procps iproute2
+
+results="$root/artifacts/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+pgdir="$(mktemp -d /tmp/xraysink-test-pg.XXXXXX)"
+cleanup() { "$here/pg-local.sh" stop "$pgdir" >/dev/null 2>&1 || true; rm -rf "$pgdir"; }
+trap cleanup EXIT
+
+if [ -z "${XRAYSINK_TEST_POSTGRES:-}" ]; then
+  XRAYSINK_TEST_POSTGRES="$("$here/pg-local.sh" start "$pgdir")"
+  export XRAYSINK_TEST_POSTGRES
+fi
+echo "test database: $XRAYSINK_TEST_POSTGRES" >&2
+
+cd "$root"
+dotnet build XraySyslogSink.sln -c Release -nologo -v quiet
+status=0
+dotnet test XraySyslogSink.sln -c Release --no-build -nologo \
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@" || status=$?
+
+# One closing line over every project's results, in the plain form CI reads.
+python3 - "$results" <<'PY' || true
+import glob, sys, xml.etree.ElementTree as ET
+passed = failed = skipped = 0
+for path in glob.glob(sys.argv[1] + "/*.trx"):
+    counters = ET.parse(path).getroot().find(".//{*}Counters")
+    if counters is None:
+        continue
+    passed += int(counters.get("passed", 0))
+    failed += int(counters.get("failed", 0)) + int(counters.get("error", 0)) + int(counters.get("timeout", 0))
+    skipped += int(counters.get("notExecuted", 0))
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+exit $status
