@@ -1,0 +1,187 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using XraySyslogSink.Pipeline;
+using XraySyslogSink.Storage;
+using XraySyslogSink.Telemetry;
+
+namespace XraySyslogSink.Tests.Pipeline;
+
+/// <summary>
+/// The batching rules seen from the store's side: what arrives in which flush, driven by a fake clock.
+/// The store here is the writer's collaborator, not the database; the real store is tested against PostgreSQL.
+/// </summary>
+public sealed class BatchingWriterTests : IAsyncLifetime
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 11, 17, 12, 0, 0, TimeSpan.Zero));
+    private readonly RecordingStore _store = new();
+    private readonly SinkMetrics _metrics = new();
+    private readonly SinkChannels _channels;
+    private readonly BatchingWriter _writer;
+
+    public BatchingWriterTests()
+    {
+        _channels = new SinkChannels(new PipelineOptions { RecordQueueCapacity = 64 }, _metrics);
+        var options = new WriterOptions
+        {
+            BatchSize = 10,
+            FlushInterval = TimeSpan.FromSeconds(1),
+            RetryInitialDelay = TimeSpan.FromMilliseconds(100),
+            RetryMaxDelay = TimeSpan.FromMilliseconds(400),
+        };
+        _writer = new BatchingWriter(_channels, _store, Options.Create(options), _metrics, _time, NullLogger<BatchingWriter>.Instance);
+    }
+
+    public Task InitializeAsync() => _writer.StartAsync(CancellationToken.None);
+
+    public async Task DisposeAsync()
+    {
+        _channels.Records.Writer.TryComplete();
+        await _writer.StopAsync(CancellationToken.None);
+        _writer.Dispose();
+        _metrics.Dispose();
+    }
+
+    [Fact]
+    public async Task A_full_batch_is_flushed_without_waiting_for_the_interval()
+    {
+        await SendAsync(Chunk(6));
+        await SendAsync(Chunk(6));
+
+        await _store.WaitForFlushesAsync(1);
+        Assert.Equal(12, _store.Flushes[0]);
+        Assert.Equal(12, _metrics.TotalRowsWritten);
+    }
+
+    [Fact]
+    public async Task A_small_batch_waits_for_the_flush_interval()
+    {
+        await SendAsync(Chunk(3));
+        await Task.Delay(100);
+        Assert.Empty(_store.Flushes);
+
+        _time.Advance(TimeSpan.FromMilliseconds(999));
+        await Task.Delay(100);
+        Assert.Empty(_store.Flushes);
+
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        await _store.WaitForFlushesAsync(1);
+        Assert.Equal(3, _store.Flushes[0]);
+    }
+
+    [Fact]
+    public async Task A_failed_flush_keeps_the_batch_and_retries_it_with_back_off()
+    {
+        _store.FailNext(2);
+        await SendAsync(Chunk(10));
+
+        await _store.WaitForAttemptsAsync(1);
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        await _store.WaitForAttemptsAsync(2);
+        Assert.Empty(_store.Flushes);
+
+        // The second delay doubles: 100 ms more is not enough, 200 ms is.
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        await Task.Delay(100);
+        Assert.Equal(2, _store.Attempts);
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+
+        await _store.WaitForFlushesAsync(1);
+        Assert.Equal(10, _store.Flushes[0]);
+        Assert.Equal(2, _metrics.TotalFlushFailures);
+    }
+
+    [Fact]
+    public async Task Shutdown_flushes_what_is_pending_without_waiting_for_the_interval()
+    {
+        await SendAsync(Chunk(4));
+        await SendAsync(Chunk(1));
+        _channels.Records.Writer.Complete();
+
+        await _writer.StopAsync(CancellationToken.None);
+
+        Assert.Equal(5, _store.Flushes.Sum());
+    }
+
+    [Fact]
+    public async Task Dead_letters_alone_are_flushed_too()
+    {
+        var chunk = new RecordChunk();
+        chunk.AddDeadLetter(new DeadLetter(_time.GetUtcNow(), default, "not an access line", "hello"));
+        await SendAsync(chunk);
+        _channels.Records.Writer.Complete();
+
+        await _writer.StopAsync(CancellationToken.None);
+
+        Assert.Equal(1, _store.DeadLetters);
+    }
+
+    private ValueTask SendAsync(RecordChunk chunk) => _channels.Records.Writer.WriteAsync(chunk);
+
+    private static RecordChunk Chunk(int rows)
+    {
+        var chunk = new RecordChunk();
+        for (int i = 0; i < rows; i++)
+        {
+            ref AccessRecord record = ref chunk.Add();
+            record.TimestampUtc = new DateTime(2025, 11, 17, 12, 0, i, DateTimeKind.Utc);
+            record.SourcePort = i;
+        }
+
+        return chunk;
+    }
+
+    private sealed class RecordingStore : IBatchStore
+    {
+        private readonly object _gate = new();
+        private int _failuresLeft;
+
+        public List<int> Flushes { get; } = [];
+
+        public int Attempts { get; private set; }
+
+        public int DeadLetters { get; private set; }
+
+        public void FailNext(int failures) => _failuresLeft = failures;
+
+        public Task<FlushResult> WriteBatchAsync(IReadOnlyList<RecordChunk> chunks, CancellationToken cancellationToken)
+        {
+            lock (_gate)
+            {
+                Attempts++;
+                if (_failuresLeft > 0)
+                {
+                    _failuresLeft--;
+                    throw new TimeoutException("database unavailable");
+                }
+
+                int rows = chunks.Sum(c => c.Count);
+                DeadLetters += chunks.Sum(c => c.DeadLetters.Count);
+                Flushes.Add(rows);
+                return Task.FromResult(new FlushResult(rows, chunks.Sum(c => c.DeadLetters.Count), 0));
+            }
+        }
+
+        public Task WaitForFlushesAsync(int count) => WaitUntilAsync(() => Flushes.Count >= count);
+
+        public Task WaitForAttemptsAsync(int count) => WaitUntilAsync(() => Attempts >= count);
+
+        private async Task WaitUntilAsync(Func<bool> condition)
+        {
+            for (int i = 0; i < 500; i++)
+            {
+                lock (_gate)
+                {
+                    if (condition())
+                    {
+                        return;
+                    }
+                }
+
+                await Task.Delay(10);
+            }
+
+            throw new TimeoutException("the writer did not reach the expected state within 5 s");
+        }
+    }
+}
