@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace XraySyslogSink.IntegrationTests.Infrastructure;
+
+/// <summary>Starts the daemon's build output (<c>src/XraySyslogSink/bin/&lt;Configuration&gt;/net10.0/xraysink.dll</c>) as a child process.</summary>
+public static class DaemonProcess
+{
+    public static string DllPath
+    {
+        get
+        {
+            string configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+            DirectoryInfo? directory = new(AppContext.BaseDirectory);
+            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "XraySyslogSink.sln")))
+            {
+                directory = directory.Parent;
+            }
+
+            if (directory is null)
+            {
+                throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
+            }
+
+            return Path.Combine(directory.FullName, "src", "XraySyslogSink", "bin", configuration, "net10.0", "xraysink.dll");
+        }
+    }
+
+    public static Process Start(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(DllPath);
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        Process process = Process.Start(start) ?? throw new InvalidOperationException("could not start the daemon");
+        // Keep the pipes drained so the daemon never blocks on a full stdout.
+        process.OutputDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        return process;
+    }
+
+    public static async Task WaitForPortAsync(int port, Process daemon)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (daemon.HasExited)
+            {
+                throw new InvalidOperationException($"the daemon exited with {daemon.ExitCode}: {await daemon.StandardError.ReadToEndAsync()}");
+            }
+
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(200);
+            }
+        }
+
+        throw new TimeoutException($"the daemon did not listen on port {port} within 60 s");
+    }
+
+    public static void SendSigterm(Process process)
+    {
+        using Process kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+}

@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using XraySyslogSink.Hosting;
+using XraySyslogSink.Listeners;
+
+namespace XraySyslogSink.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The daemon, built exactly as Program builds it, running in the test process with its listeners on
+/// 127.0.0.1 ephemeral ports and its own fresh database.
+/// </summary>
+public sealed class SinkUnderTest : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private SinkUnderTest(IHost host, string connectionString)
+    {
+        _host = host;
+        ConnectionString = connectionString;
+        ListenerSupervisor listeners = host.Services.GetRequiredService<ListenerSupervisor>();
+        TcpEndPoint = listeners.TcpEndPoint!;
+        UdpEndPoint = listeners.UdpEndPoint!;
+    }
+
+    public string ConnectionString { get; }
+
+    public IPEndPoint TcpEndPoint { get; }
+
+    public IPEndPoint UdpEndPoint { get; }
+
+    public static async Task<SinkUnderTest> StartAsync(string connectionString, params string[] extraArguments)
+    {
+        string[] args =
+        [
+            $"--ConnectionStrings:Postgres={connectionString}",
+            "--Listeners:Udp=127.0.0.1:0",
+            "--Listeners:Tcp=127.0.0.1:0",
+            "--Writer:FlushInterval=00:00:00.200",
+            .. extraArguments,
+        ];
+        IHost host = SinkHost.Build(args, logging => logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
+        await host.StartAsync();
+        return new SinkUnderTest(host, connectionString);
+    }
+
+    public Task StopAsync() => _host.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+    }
+
+    /// <summary>Sends <paramref name="payload"/> over one TCP connection and closes it.</summary>
+    public async Task SendTcpAsync(byte[] payload)
+    {
+        using var client = new TcpClient(AddressFamily.InterNetwork);
+        await client.ConnectAsync(TcpEndPoint);
+        NetworkStream stream = client.GetStream();
+        await stream.WriteAsync(payload);
+        await stream.FlushAsync();
+        client.Client.Shutdown(SocketShutdown.Send);
+    }
+
+    public Task SendTcpOctetCountedAsync(params string[] messages)
+    {
+        var payload = new StringBuilder();
+        foreach (string message in messages)
+        {
+            payload.Append(Encoding.UTF8.GetByteCount(message)).Append(' ').Append(message);
+        }
+
+        return SendTcpAsync(Encoding.UTF8.GetBytes(payload.ToString()));
+    }
+
+    public Task SendTcpLinesAsync(params string[] lines) =>
+        SendTcpAsync(Encoding.UTF8.GetBytes(string.Join("\n", lines) + "\n"));
+
+    public async Task SendUdpAsync(params string[] messages)
+    {
+        using var client = new UdpClient(AddressFamily.InterNetwork);
+        foreach (string message in messages)
+        {
+            await client.SendAsync(Encoding.UTF8.GetBytes(message), UdpEndPoint);
+        }
+    }
+
+    public Task<long> WaitForRowsAsync(long expected, TimeSpan? timeout = null) =>
+        Database.WaitForCountAsync(ConnectionString, "SELECT count(*) FROM logs", expected, timeout);
+
+    public Task<long> WaitForDeadLettersAsync(long expected, TimeSpan? timeout = null) =>
+        Database.WaitForCountAsync(ConnectionString, "SELECT count(*) FROM dead_letters", expected, timeout);
+}
