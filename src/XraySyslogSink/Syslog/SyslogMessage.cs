@@ -3,10 +3,17 @@ namespace XraySyslogSink.Syslog;
 /// <summary>Which header a message carried.</summary>
 public enum SyslogFormat : byte
 {
-    /// <summary>No syslog header: the whole message is MSG (a raw xray line sent with <c>nc</c>).</summary>
+    /// <summary>
+    /// No recognisable syslog header: MSG is the whole message (a raw xray line sent with <c>nc</c>). When the
+    /// message began with a valid <c>&lt;PRI&gt;</c> but nothing after it parsed as a header, the PRI is kept in
+    /// <see cref="SyslogMessage.Priority"/> and MSG is everything after it.
+    /// </summary>
     None,
 
-    /// <summary>BSD syslog, <c>&lt;PRI&gt;Mmm dd hh:mm:ss HOST TAG: MSG</c> (also with an RFC 3339 timestamp).</summary>
+    /// <summary>
+    /// BSD syslog, <c>&lt;PRI&gt;Mmm dd hh:mm:ss HOST TAG: MSG</c> (also with an RFC 3339 timestamp, as in
+    /// rsyslog's <c>RSYSLOG_ForwardFormat</c>, and without the PRI, as in a syslog file).
+    /// </summary>
     Rfc3164,
 
     /// <summary><c>&lt;PRI&gt;1 TIMESTAMP HOST APP PROCID MSGID SD MSG</c>.</summary>
@@ -46,7 +53,8 @@ public ref struct SyslogMessage
     public SyslogTimestampKind TimestampKind;
 
     /// <summary>
-    /// For <see cref="SyslogTimestampKind.NoYear"/> the year is 1 and only month, day and time count;
+    /// For <see cref="SyslogTimestampKind.NoYear"/> the year is 4 and only month, day and time count (4 rather than 1
+    /// because it is a leap year, so a 3164 stamp of <c>Feb 29</c> is representable);
     /// for <see cref="SyslogTimestampKind.Local"/> the full local time; for
     /// <see cref="SyslogTimestampKind.WithOffset"/> the time as written with <see cref="TimestampOffset"/>.
     /// </summary>
@@ -63,7 +71,13 @@ public ref struct SyslogMessage
     /// <summary>PROCID or the pid inside <c>TAG[pid]</c>; empty when absent.</summary>
     public ReadOnlySpan<byte> ProcId;
 
-    /// <summary>MSG: UTF-8 BOM removed, trailing CR/LF removed.</summary>
+    /// <summary>MSGID (RFC 5424 only); empty when absent or NILVALUE.</summary>
+    public ReadOnlySpan<byte> MessageId;
+
+    /// <summary>The STRUCTURED-DATA elements as written, brackets included (RFC 5424 only); empty when NILVALUE.</summary>
+    public ReadOnlySpan<byte> StructuredData;
+
+    /// <summary>MSG: a leading UTF-8 BOM removed, trailing CR, LF and NUL removed.</summary>
     public ReadOnlySpan<byte> Message;
 
     public readonly int Facility => Priority < 0 ? -1 : Priority >> 3;
