@@ -233,6 +233,11 @@ internal sealed partial class TcpSyslogListener : IAsyncDisposable
 
             if (read.IsCompleted)
             {
+                if (decoder.EndedInsideFrame)
+                {
+                    _metrics.MessageIncomplete(Transport.Tcp);
+                }
+
                 return;
             }
         }

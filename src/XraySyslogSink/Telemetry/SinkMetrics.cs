@@ -16,6 +16,7 @@ public sealed class SinkMetrics : IDisposable
     private readonly Counter<long> _messagesReceived;
     private readonly Counter<long> _bytesReceived;
     private readonly Counter<long> _messagesOversize;
+    private readonly Counter<long> _messagesIncomplete;
     private readonly Counter<long> _linesParsed;
     private readonly Counter<long> _linesSkipped;
     private readonly Counter<long> _linesDeadLettered;
@@ -47,6 +48,7 @@ public sealed class SinkMetrics : IDisposable
         _messagesReceived = _meter.CreateCounter<long>("xraysink.messages.received", "{message}", "Syslog messages received, by transport.");
         _bytesReceived = _meter.CreateCounter<long>("xraysink.bytes.received", "By", "Message bytes received, by transport.");
         _messagesOversize = _meter.CreateCounter<long>("xraysink.messages.oversize", "{message}", "Messages over Listeners:MaxMessageSize, discarded inside their frame.");
+        _messagesIncomplete = _meter.CreateCounter<long>("xraysink.messages.incomplete", "{message}", "Octet-counted frames cut short by the sender closing the connection.");
         _linesParsed = _meter.CreateCounter<long>("xraysink.lines.parsed", "{line}", "Access lines parsed into rows.");
         _linesSkipped = _meter.CreateCounter<long>("xraysink.lines.skipped", "{line}", "Lines that are not access records (internal DNS, DNS query log, error log), by reason.");
         _linesDeadLettered = _meter.CreateCounter<long>("xraysink.lines.dead_lettered", "{line}", "Lines that could not be stored as rows, by reason.");
@@ -118,6 +120,9 @@ public sealed class SinkMetrics : IDisposable
         _messagesOversize.Add(1, new KeyValuePair<string, object?>("transport", transport.Name()));
         Interlocked.Increment(ref _totalOversize);
     }
+
+    public void MessageIncomplete(Transport transport) =>
+        _messagesIncomplete.Add(1, new KeyValuePair<string, object?>("transport", transport.Name()));
 
     public void LinesParsed(long lines)
     {
