@@ -156,7 +156,8 @@ internal static class XraySourceParser
             i++;
         }
 
-        if (i != text.Length || known == 4)
+        // All stars would be 0.0.0.0/0, which says nothing about the client (and reads as "no address").
+        if (i != text.Length || known is 0 or 4)
         {
             return false;
         }

@@ -45,6 +45,7 @@ public sealed class XrayLineParserFormTests
         { $"{T} from [2001:db8::/32]:443 accepted tcp:a.com:443", Accepted(T, "2001:db8::/32", 443, "tcp", "a.com", 443) },
         { $"{T} from 2001:db8::/32:443 accepted tcp:a.com:443", Accepted(T, "2001:db8::/32", 443, "tcp", "a.com", 443) },
         { $"{T} from 1.*.3.*:5678 accepted tcp:a.com:443", Malformed(XrayMalformedReason.SourceNotAddress) },
+        { $"{T} from *.*.*.*:5678 accepted tcp:a.com:443", Malformed(XrayMalformedReason.SourceNotAddress) },
         { $"{T} from [Masked IPv4]:5678 accepted tcp:a.com:443", Malformed(XrayMalformedReason.SourceNotAddress) },
         { $"{T} from Masked IPv6 accepted tcp:a.com:443", Malformed(XrayMalformedReason.SourceNotAddress) },
         { $"{T} from [Masked IPv6]:5678 accepted tcp:a.com:443", Malformed(XrayMalformedReason.SourceNotAddress) },
