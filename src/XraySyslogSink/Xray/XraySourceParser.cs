@@ -166,7 +166,10 @@ internal static class XraySourceParser
         return true;
     }
 
-    /// <summary>Masked IPv6 is written as a CIDR network (<c>2001:db8::/32</c>).</summary>
+    /// <summary>
+    /// Masked IPv6 is written as a CIDR network (<c>2001:db8::/32</c>). Host bits are kept as written:
+    /// Xray writes them zero, and PostgreSQL's inet accepts them either way.
+    /// </summary>
     private static bool TryParseNetwork(ReadOnlySpan<byte> addressText, ReadOnlySpan<byte> prefixText, out InetValue address)
     {
         address = default;
