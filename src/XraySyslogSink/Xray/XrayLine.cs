@@ -70,7 +70,10 @@ public ref struct XrayAccessLine
 
     public ReadOnlySpan<byte> OutboundTag;
 
-    /// <summary>The rejection reason chain (rejected lines only).</summary>
+    /// <summary>
+    /// The rejection reason chain on rejected lines; on accepted lines whatever text follows the detour
+    /// (Xray writes none today). Informational only: no column stores it.
+    /// </summary>
     public ReadOnlySpan<byte> Reason;
 
     public bool HasEmail;
