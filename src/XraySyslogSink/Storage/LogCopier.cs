@@ -12,17 +12,18 @@ internal sealed class LogCopier
     private readonly SourceAddressCache _addresses = new();
 
     /// <summary>
-    /// Copies <paramref name="rows"/> straight into the day's partition: skipping tuple routing through the
-    /// parent is faster, and the partition inherited the parent's <c>id</c> default when it was created.
+    /// Copies <paramref name="rows"/> into <paramref name="table"/>, normally the day's own partition: skipping
+    /// tuple routing through the parent is faster, and the partition inherited the parent's <c>id</c> default.
     /// </summary>
     public async Task CopyRowsAsync(
         NpgsqlConnection connection,
-        DateOnly day,
+        string table,
         IReadOnlyList<RecordChunk> chunks,
         ArraySegment<RowRef> rows,
         CancellationToken cancellationToken)
     {
-        string sql = "COPY " + PartitionManager.PartitionName(day)
+        // The table name comes from PartitionManager (built from a date), never from input.
+        string sql = "COPY " + table
             + " (\"timestamp\", source_ip, source_port, action, protocol_id, destination_id, destination_port, inbound_tag_id, outbound_tag_id, user_id) FROM STDIN (FORMAT BINARY)";
 
         await using NpgsqlBinaryImporter importer = await connection.BeginBinaryImportAsync(sql, cancellationToken);

@@ -142,7 +142,7 @@ public sealed partial class PostgresLogStore
             int written = 0;
             foreach ((DateOnly day, List<RowRef> rows) in days)
             {
-                await _copier.CopyRowsAsync(connection, day, chunks, ToSegment(rows), cancellationToken);
+                await _copier.CopyRowsAsync(connection, _partitions.TargetFor(day), chunks, ToSegment(rows), cancellationToken);
                 written += rows.Count;
             }
 
@@ -188,7 +188,7 @@ public sealed partial class PostgresLogStore
         await transaction.SaveAsync(BisectSavepoint, cancellationToken);
         try
         {
-            await _copier.CopyRowsAsync(connection, day, chunks, rows, cancellationToken);
+            await _copier.CopyRowsAsync(connection, _partitions.TargetFor(day), chunks, rows, cancellationToken);
             await transaction.ReleaseAsync(BisectSavepoint, cancellationToken);
             return rows.Count;
         }

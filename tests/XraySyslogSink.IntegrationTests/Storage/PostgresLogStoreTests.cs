@@ -208,6 +208,29 @@ public sealed class PostgresLogStoreTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task Days_covered_by_an_operators_partition_are_routed_through_the_parent()
+    {
+        await using StorageHarness db = await StorageHarness.CreateAsync(server);
+
+        // A monthly partition overlaps the daily one we would create; a daily one lacks the id default.
+        await db.ExecuteAsync("CREATE TABLE logs_2032_02 PARTITION OF logs FOR VALUES FROM ('2032-02-01 00:00:00+00') TO ('2032-03-01 00:00:00+00')");
+        await db.ExecuteAsync("CREATE TABLE logs_2032_04_01 (LIKE logs)");
+        await db.ExecuteAsync("ALTER TABLE logs ATTACH PARTITION logs_2032_04_01 FOR VALUES FROM ('2032-04-01 00:00:00+00') TO ('2032-04-02 00:00:00+00')");
+        PostgresLogStore store = db.CreateStore();
+
+        FlushResult result = await store.WriteBatchAsync(
+            [StorageHarness.Chunk(
+                StorageHarness.Record(new DateTime(2032, 2, 10, 1, 0, 0, DateTimeKind.Utc)),
+                StorageHarness.Record(new DateTime(2032, 4, 1, 1, 0, 0, DateTimeKind.Utc)))],
+            CancellationToken.None);
+
+        Assert.Equal(new FlushResult(2, 0, 0), result);
+        Assert.Equal(
+            [["logs_2032_02", "True"], ["logs_2032_04_01", "True"]],
+            await db.RowsAsync("SELECT tableoid::regclass::text, id IS NOT NULL FROM logs ORDER BY 1"));
+    }
+
+    [Fact]
     public async Task An_empty_batch_does_nothing()
     {
         await using StorageHarness db = await StorageHarness.CreateAsync(server);
