@@ -17,6 +17,8 @@ dir=$(cd "$2" && pwd)
 data="$dir/data"
 log="$dir/postgres.log"
 port_file="$dir/port"
+# pg_ctl run as postgres complains when it cannot enter the caller's cwd (e.g. /root).
+cd "$dir"
 
 # Everything except the connection string goes to stderr so callers can use $(...).
 say() { echo "pg-local: $*" >&2; }
