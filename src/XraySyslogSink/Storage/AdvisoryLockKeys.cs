@@ -1,0 +1,14 @@
+namespace XraySyslogSink.Storage;
+
+/// <summary>
+/// Keys for <c>pg_advisory_xact_lock</c>, shared by every daemon writing to the same database so that
+/// concurrent DDL is serialised instead of failing with 42P07/23505 on the catalog's unique indexes.
+/// </summary>
+internal static class AdvisoryLockKeys
+{
+    /// <summary>"XRAYSINK" + 1: schema migration.</summary>
+    public const long Migration = 0x5852_4159_5349_4E01;
+
+    /// <summary>"XRAYSINK" + 2: creation of daily <c>logs</c> partitions.</summary>
+    public const long Partitions = 0x5852_4159_5349_4E02;
+}

@@ -1,0 +1,22 @@
+namespace XraySyslogSink.Storage;
+
+/// <summary>The four dimension caches, sized from <see cref="DimensionCacheOptions"/>.</summary>
+public sealed class DimensionCaches
+{
+    public DimensionCaches(DimensionCacheOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Users = new DimensionCache("users", options.MaxUsers);
+        Protocols = new DimensionCache("protocols", options.MaxProtocols);
+        Endpoints = new DimensionCache("endpoints", options.MaxEndpoints);
+        Tags = new DimensionCache("tags", options.MaxTags);
+    }
+
+    public DimensionCache Users { get; }
+
+    public DimensionCache Protocols { get; }
+
+    public DimensionCache Endpoints { get; }
+
+    public DimensionCache Tags { get; }
+}

@@ -1,0 +1,200 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+using XraySyslogSink.Pipeline;
+
+namespace XraySyslogSink.Storage;
+
+/// <summary>
+/// Turns the unresolved dimension texts of a batch into ids: inserts the missing ones, reads back all ids,
+/// fills the caches and rewrites the records in place. Values the database refuses are reported, not thrown.
+/// </summary>
+/// <remarks>
+/// Each dimension is one autocommitted round trip (INSERT … ON CONFLICT DO NOTHING plus SELECT in one
+/// <see cref="NpgsqlBatch"/>), committed before the rows' transaction, so the cache never holds the id of a
+/// rolled-back row and a retried batch finds its values already resolved.
+/// </remarks>
+internal sealed partial class DimensionResolver
+{
+    private readonly DimensionCaches _caches;
+    private readonly ILogger _logger;
+
+    public DimensionResolver(DimensionCaches caches, ILogger logger)
+    {
+        _caches = caches;
+        _logger = logger;
+    }
+
+    public async Task<DimensionRejections> ResolveAsync(NpgsqlConnection connection, IReadOnlyList<RecordChunk> chunks, CancellationToken cancellationToken)
+    {
+        HashSet<string> users = new(StringComparer.Ordinal);
+        HashSet<string> protocols = new(StringComparer.Ordinal);
+        HashSet<string> endpoints = new(StringComparer.Ordinal);
+        HashSet<string> tags = new(StringComparer.Ordinal);
+        foreach (RecordChunk chunk in chunks)
+        {
+            foreach (ref AccessRecord record in chunk.Records)
+            {
+                Collect(ref record.User, _caches.Users, users);
+                Collect(ref record.Protocol, _caches.Protocols, protocols);
+                Collect(ref record.Destination, _caches.Endpoints, endpoints);
+                Collect(ref record.InboundTag, _caches.Tags, tags);
+                Collect(ref record.OutboundTag, _caches.Tags, tags);
+            }
+        }
+
+        DimensionRejections rejections = new();
+        if (users.Count + protocols.Count + endpoints.Count + tags.Count == 0)
+        {
+            return rejections;
+        }
+
+        Dictionary<string, int> userIds = await ResolveTableAsync(connection, DimensionTable.Users, _caches.Users, users, rejections.Users, cancellationToken);
+        Dictionary<string, int> protocolIds = await ResolveTableAsync(connection, DimensionTable.Protocols, _caches.Protocols, protocols, rejections.Protocols, cancellationToken);
+        Dictionary<string, int> endpointIds = await ResolveTableAsync(connection, DimensionTable.Endpoints, _caches.Endpoints, endpoints, rejections.Endpoints, cancellationToken);
+        Dictionary<string, int> tagIds = await ResolveTableAsync(connection, DimensionTable.Tags, _caches.Tags, tags, rejections.Tags, cancellationToken);
+
+        foreach (RecordChunk chunk in chunks)
+        {
+            foreach (ref AccessRecord record in chunk.Records)
+            {
+                Apply(ref record.User, userIds);
+                Apply(ref record.Protocol, protocolIds);
+                Apply(ref record.Destination, endpointIds);
+                Apply(ref record.InboundTag, tagIds);
+                Apply(ref record.OutboundTag, tagIds);
+            }
+        }
+
+        return rejections;
+    }
+
+    private static void Collect(ref DimensionValue value, DimensionCache cache, HashSet<string> pending)
+    {
+        if (value.IsResolved || value.Text is not { } text)
+        {
+            return;
+        }
+
+        // The parser may have met the value before another chunk's flush resolved it.
+        if (cache.TryGetId(text, out int id))
+        {
+            value = new DimensionValue(id);
+        }
+        else
+        {
+            pending.Add(text);
+        }
+    }
+
+    private static void Apply(ref DimensionValue value, Dictionary<string, int> ids)
+    {
+        if (!value.IsResolved && value.Text is { } text && ids.TryGetValue(text, out int id))
+        {
+            value = new DimensionValue(id);
+        }
+    }
+
+    private async Task<Dictionary<string, int>> ResolveTableAsync(
+        NpgsqlConnection connection,
+        DimensionTable table,
+        DimensionCache cache,
+        HashSet<string> pending,
+        Dictionary<string, string> rejected,
+        CancellationToken cancellationToken)
+    {
+        Dictionary<string, int> ids = new(pending.Count, StringComparer.Ordinal);
+        if (pending.Count == 0)
+        {
+            return ids;
+        }
+
+        List<string> values = new(pending.Count);
+        foreach (string value in pending)
+        {
+            // Npgsql's strict UTF-8 encoder would throw on a lone surrogate before the server sees it.
+            if (TextSanitizer.HasLoneSurrogate(value))
+            {
+                rejected[value] = "database rejected row: 22021 text is not valid UTF-16 (lone surrogate)";
+            }
+            else
+            {
+                values.Add(value);
+            }
+        }
+
+        // Sorted (ordinal) so that bisection and logs are deterministic.
+        string[] sorted = [.. values];
+        Array.Sort(sorted, StringComparer.Ordinal);
+        await ResolveRangeAsync(connection, table, sorted, ids, rejected, cancellationToken);
+
+        foreach ((string value, int id) in ids)
+        {
+            cache.Set(value, id);
+        }
+
+        return ids;
+    }
+
+    private async Task ResolveRangeAsync(
+        NpgsqlConnection connection,
+        DimensionTable table,
+        ArraySegment<string> values,
+        Dictionary<string, int> ids,
+        Dictionary<string, string> rejected,
+        CancellationToken cancellationToken)
+    {
+        if (values.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await InsertAndSelectAsync(connection, table, values, ids, cancellationToken);
+        }
+        catch (PostgresException e) when (PostgresErrors.IsRowError(e))
+        {
+            // A value too long, a NUL byte…: find the culprits by halving; the rest still resolves.
+            if (values.Count == 1)
+            {
+                string reason = $"database rejected row: {e.SqlState} {e.MessageText}";
+                rejected[values[0]] = reason;
+                LogValueRejected(_logger, table.Table, e.SqlState, e.MessageText);
+                return;
+            }
+
+            int half = values.Count / 2;
+            await ResolveRangeAsync(connection, table, values[..half], ids, rejected, cancellationToken);
+            await ResolveRangeAsync(connection, table, values[half..], ids, rejected, cancellationToken);
+        }
+    }
+
+    private static async Task InsertAndSelectAsync(
+        NpgsqlConnection connection,
+        DimensionTable table,
+        ArraySegment<string> values,
+        Dictionary<string, int> ids,
+        CancellationToken cancellationToken)
+    {
+        string[] array = values.Offset == 0 && values.Count == values.Array!.Length ? values.Array : [.. values];
+
+        // One round trip; without an explicit transaction both statements run in one implicit transaction.
+        await using NpgsqlBatch batch = new(connection);
+        NpgsqlBatchCommand insert = new(table.InsertSql);
+        insert.Parameters.Add(new NpgsqlParameter<string[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, TypedValue = array });
+        NpgsqlBatchCommand select = new(table.SelectSql);
+        select.Parameters.Add(new NpgsqlParameter<string[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, TypedValue = array });
+        batch.BatchCommands.Add(insert);
+        batch.BatchCommands.Add(select);
+
+        await using NpgsqlDataReader reader = await batch.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids[reader.GetString(1)] = reader.GetInt32(0);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Database refused a {Table} value: {SqlState} {Error}; its rows go to dead_letters")]
+    private static partial void LogValueRejected(ILogger logger, string table, string sqlState, string error);
+}

@@ -1,0 +1,35 @@
+namespace XraySyslogSink.Storage;
+
+/// <summary>One dimension table of the seed schema: where its values live and the SQL that resolves them.</summary>
+internal sealed class DimensionTable
+{
+    public static readonly DimensionTable Users = new("users", "email", SchemaLimits.EmailLength);
+    public static readonly DimensionTable Protocols = new("protocols", "name", SchemaLimits.ProtocolNameLength);
+    public static readonly DimensionTable Endpoints = new("endpoints", "address", SchemaLimits.EndpointAddressLength);
+    public static readonly DimensionTable Tags = new("tags", "name", SchemaLimits.TagNameLength);
+
+    private DimensionTable(string table, string column, int maxLength)
+    {
+        Table = table;
+        Column = column;
+        MaxLength = maxLength;
+
+        // Table and column names are the constants above, never input; values are bound as $1.
+        // ORDER BY makes concurrent writers insert (and lock unique-index entries) in the same order,
+        // so they wait for each other instead of deadlocking.
+        InsertSql = $"INSERT INTO {table} ({column}) SELECT v FROM unnest($1::text[]) AS t(v) ORDER BY 1 ON CONFLICT ({column}) DO NOTHING";
+
+        // ON CONFLICT DO NOTHING RETURNING would miss rows that already existed, hence a SELECT.
+        SelectSql = $"SELECT id, {column} FROM {table} WHERE {column} = ANY($1::text[])";
+    }
+
+    public string Table { get; }
+
+    public string Column { get; }
+
+    public int MaxLength { get; }
+
+    public string InsertSql { get; }
+
+    public string SelectSql { get; }
+}

@@ -1,0 +1,240 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using XraySyslogSink.Pipeline;
+
+namespace XraySyslogSink.Storage;
+
+/// <summary>Stores one batch atomically: dimensions resolved, partitions ensured, rows copied, dead letters inserted.</summary>
+/// <remarks>
+/// Safe to call again with the same chunks after a transient failure: dimension ids are committed before
+/// the rows and rewritten into the records, and rows plus dead letters commit in one transaction or not at all.
+/// </remarks>
+public sealed partial class PostgresLogStore : IBatchStore
+{
+    private const string BisectSavepoint = "xraysink_rows";
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly ILogger<PostgresLogStore> _logger;
+    private readonly DimensionResolver _resolver;
+    private readonly PartitionManager _partitions;
+    private readonly LogCopier _copier = new();
+
+    public PostgresLogStore(NpgsqlDataSource dataSource, DimensionCaches caches, ILogger<PostgresLogStore> logger)
+        : this(dataSource, caches, logger, null)
+    {
+    }
+
+    internal PostgresLogStore(NpgsqlDataSource dataSource, DimensionCaches caches, ILogger<PostgresLogStore> logger, PartitionManager? partitions)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(caches);
+        ArgumentNullException.ThrowIfNull(logger);
+        _dataSource = dataSource;
+        _logger = logger;
+        _resolver = new DimensionResolver(caches, logger);
+        _partitions = partitions ?? new PartitionManager(logger);
+    }
+
+    public async Task<FlushResult> WriteBatchAsync(IReadOnlyList<RecordChunk> chunks, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(chunks);
+        if (chunks.All(c => c.IsEmpty))
+        {
+            return new FlushResult(0, 0, 0);
+        }
+
+        await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        DimensionRejections rejections = await _resolver.ResolveAsync(connection, chunks, cancellationToken);
+
+        List<RejectedRow> rejected = [];
+        SortedDictionary<DateOnly, List<RowRef>> days = PlanRows(chunks, rejections, rejected);
+        int dimensionRejected = rejected.Count;
+
+        int written;
+        for (int attempt = 1; ; attempt++)
+        {
+            await _partitions.EnsureAsync(connection, days.Keys, cancellationToken);
+            try
+            {
+                written = await CommitAsync(connection, chunks, days, rejected, cancellationToken);
+                break;
+            }
+            catch (PostgresException e) when (attempt == 1 && e.SqlState == PostgresErrors.UndefinedTable)
+            {
+                // An operator dropped a partition we thought existed: forget this batch's days and recreate.
+                LogPartitionMissing(_logger, e.MessageText);
+                foreach (DateOnly day in days.Keys)
+                {
+                    _partitions.Forget(day);
+                }
+
+                // Rows the bisection rejected in the failed attempt are found again on the next one.
+                rejected.RemoveRange(dimensionRejected, rejected.Count - dimensionRejected);
+            }
+        }
+
+        int chunkDeadLetters = chunks.Sum(c => c.DeadLetters.Count);
+        if (rejected.Count > 0)
+        {
+            LogRowsRejected(_logger, rejected.Count, written + rejected.Count, rejected[0].Reason);
+        }
+
+        return new FlushResult(written, chunkDeadLetters + rejected.Count, rejected.Count);
+    }
+
+    internal static string? ActionText(AccessAction action) => action switch
+    {
+        AccessAction.Accepted => "accepted",
+        AccessAction.Rejected => "rejected",
+        _ => null,
+    };
+
+    /// <summary>The parser promises <see cref="DateTimeKind.Utc"/>; anything else is made UTC, which Npgsql requires for timestamptz.</summary>
+    internal static DateTime AsUtc(DateTime timestamp) => timestamp.Kind switch
+    {
+        DateTimeKind.Utc => timestamp,
+        DateTimeKind.Local => timestamp.ToUniversalTime(),
+        _ => DateTime.SpecifyKind(timestamp, DateTimeKind.Utc),
+    };
+
+    /// <summary>Groups copyable rows by UTC day (one partition each); rows with refused dimensions go to <paramref name="rejected"/>.</summary>
+    private static SortedDictionary<DateOnly, List<RowRef>> PlanRows(IReadOnlyList<RecordChunk> chunks, DimensionRejections rejections, List<RejectedRow> rejected)
+    {
+        SortedDictionary<DateOnly, List<RowRef>> days = [];
+        for (int c = 0; c < chunks.Count; c++)
+        {
+            Span<AccessRecord> records = chunks[c].Records;
+            for (int i = 0; i < records.Length; i++)
+            {
+                ref readonly AccessRecord record = ref records[i];
+                if (rejections.ReasonFor(record) is { } reason)
+                {
+                    rejected.Add(new RejectedRow(new RowRef(c, i), reason));
+                    continue;
+                }
+
+                DateOnly day = PartitionManager.DayOf(AsUtc(record.TimestampUtc));
+                if (!days.TryGetValue(day, out List<RowRef>? rows))
+                {
+                    rows = new List<RowRef>(records.Length);
+                    days.Add(day, rows);
+                }
+
+                rows.Add(new RowRef(c, i));
+            }
+        }
+
+        return days;
+    }
+
+    /// <summary>Copies all rows and dead letters in one transaction; on a row error, redoes it finding the poison rows.</summary>
+    private async Task<int> CommitAsync(
+        NpgsqlConnection connection,
+        IReadOnlyList<RecordChunk> chunks,
+        SortedDictionary<DateOnly, List<RowRef>> days,
+        List<RejectedRow> rejected,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Fast path: no savepoints, every row in one COPY per day.
+            await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken);
+            int written = 0;
+            foreach ((DateOnly day, List<RowRef> rows) in days)
+            {
+                await _copier.CopyRowsAsync(connection, _partitions.TargetFor(day), chunks, ToSegment(rows), cancellationToken);
+                written += rows.Count;
+            }
+
+            await CopyDeadLettersAsync(connection, chunks, rejected, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return written;
+        }
+        catch (PostgresException e) when (PostgresErrors.IsRowError(e))
+        {
+            LogBisecting(_logger, e.SqlState, e.MessageText);
+        }
+
+        // Slow path, still one transaction so that a retry after a transient failure cannot duplicate rows:
+        // each COPY runs under a savepoint; a failing range is rolled back and halved down to single rows.
+        await using (NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken))
+        {
+            int written = 0;
+            foreach ((DateOnly day, List<RowRef> rows) in days)
+            {
+                written += await CopyBisectingAsync(connection, transaction, day, chunks, ToSegment(rows), rejected, cancellationToken);
+            }
+
+            await CopyDeadLettersAsync(connection, chunks, rejected, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return written;
+        }
+    }
+
+    private async Task<int> CopyBisectingAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        DateOnly day,
+        IReadOnlyList<RecordChunk> chunks,
+        ArraySegment<RowRef> rows,
+        List<RejectedRow> rejected,
+        CancellationToken cancellationToken)
+    {
+        if (rows.Count == 0)
+        {
+            return 0;
+        }
+
+        await transaction.SaveAsync(BisectSavepoint, cancellationToken);
+        try
+        {
+            await _copier.CopyRowsAsync(connection, _partitions.TargetFor(day), chunks, rows, cancellationToken);
+            await transaction.ReleaseAsync(BisectSavepoint, cancellationToken);
+            return rows.Count;
+        }
+        catch (PostgresException e) when (PostgresErrors.IsRowError(e))
+        {
+            await transaction.RollbackAsync(BisectSavepoint, cancellationToken);
+            await transaction.ReleaseAsync(BisectSavepoint, cancellationToken);
+            if (rows.Count == 1)
+            {
+                rejected.Add(new RejectedRow(rows[0], $"database rejected row: {e.SqlState} {e.MessageText}"));
+                return 0;
+            }
+        }
+
+        int half = rows.Count / 2;
+        return await CopyBisectingAsync(connection, transaction, day, chunks, rows[..half], rejected, cancellationToken)
+            + await CopyBisectingAsync(connection, transaction, day, chunks, rows[half..], rejected, cancellationToken);
+    }
+
+    private static Task CopyDeadLettersAsync(NpgsqlConnection connection, IReadOnlyList<RecordChunk> chunks, List<RejectedRow> rejected, CancellationToken cancellationToken)
+    {
+        IEnumerable<DeadLetter> fromChunks = chunks.SelectMany(c => c.DeadLetters);
+        if (rejected.Count == 0 && !fromChunks.Any())
+        {
+            return Task.CompletedTask;
+        }
+
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        IEnumerable<DeadLetter> fromRows = rejected.Select(r => ToDeadLetter(chunks, r, now));
+        return LogCopier.CopyDeadLettersAsync(connection, fromChunks.Concat(fromRows), cancellationToken);
+    }
+
+    private static DeadLetter ToDeadLetter(IReadOnlyList<RecordChunk> chunks, RejectedRow row, DateTimeOffset now)
+    {
+        AccessRecord record = chunks[row.Row.Chunk].Records[row.Row.Index];
+        return new DeadLetter(now, default, row.Reason, RowRenderer.Render(record));
+    }
+
+    private static ArraySegment<RowRef> ToSegment(List<RowRef> rows) => rows.ToArray();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A logs partition is missing ({Error}); recreating it and retrying the batch once")]
+    private static partial void LogPartitionMissing(ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "COPY failed on row data ({SqlState} {Error}); bisecting the batch to isolate the rows")]
+    private static partial void LogBisecting(ILogger logger, string sqlState, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Database rejected {Rejected} of {Total} rows; moved to dead_letters (first: {Reason})")]
+    private static partial void LogRowsRejected(ILogger logger, int rejected, int total, string reason);
+}

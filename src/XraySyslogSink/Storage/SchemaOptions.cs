@@ -1,0 +1,19 @@
+namespace XraySyslogSink.Storage;
+
+/// <summary>Options section <c>Schema</c>: optional parts of the seed schema.</summary>
+public sealed class SchemaOptions
+{
+    public const string SectionName = "Schema";
+
+    /// <summary>
+    /// Creates <c>idx_logs_user_ts ON logs (user_id, "timestamp")</c> for per-user timelines.
+    /// Default <c>false</c>: it costs another btree update per row on the ingest path.
+    /// </summary>
+    public bool CompositeUserTimestampIndex { get; set; }
+
+    /// <summary>
+    /// Creates <c>idx_logs_timestamp_brin ON logs USING brin ("timestamp") WITH (pages_per_range = 256)</c>.
+    /// Default <c>false</c>: the btree <c>idx_logs_timestamp</c> already serves time ranges.
+    /// </summary>
+    public bool BrinTimestampIndex { get; set; }
+}
