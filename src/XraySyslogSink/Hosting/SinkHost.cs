@@ -119,12 +119,13 @@ public static class SinkHost
             sp.GetRequiredService<ILogger<PostgresLogStore>>()));
         services.AddSingleton<ListenerSupervisor>();
 
-        // Started in this order and stopped in reverse: listeners stop first, the writer drains last.
+        // Started in this order and stopped in reverse: listeners stop first, the writer drains last,
+        // and the reporter (first in, last out) writes its final line after the drain.
+        services.AddHostedService<ThroughputReporter>();
         services.AddHostedService<DatabaseInitializer>();
         services.AddHostedService<BatchingWriter>();
         services.AddHostedService<ParserWorkers>();
         services.AddHostedService(sp => sp.GetRequiredService<ListenerSupervisor>());
-        services.AddHostedService<ThroughputReporter>();
     }
 
     internal static NpgsqlDataSource CreateDataSource(IConfiguration configuration)

@@ -68,11 +68,14 @@ internal sealed partial class ListenerSupervisor : IHostedService, IAsyncDisposa
             if (_udp is not null)
             {
                 await _udp.DisposeAsync();
+                _udp = null;
             }
 
             if (_tcp is not null)
             {
-                await _tcp.DisposeAsync().AsTask().WaitAsync(cancellationToken);
+                TcpSyslogListener tcp = _tcp;
+                _tcp = null;
+                await tcp.DisposeAsync().AsTask().WaitAsync(cancellationToken);
             }
         }
         finally

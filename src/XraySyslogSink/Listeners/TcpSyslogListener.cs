@@ -24,6 +24,7 @@ internal sealed partial class TcpSyslogListener : IAsyncDisposable
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
+    private int _disposed;
     private readonly Dictionary<long, Task> _connections = [];
     private long _nextConnectionId;
     private Task _acceptLoop = Task.CompletedTask;
@@ -75,6 +76,11 @@ internal sealed partial class TcpSyslogListener : IAsyncDisposable
     /// <summary>Stops accepting, ends every connection after what it has already framed, and waits for them.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stop.CancelAsync();
         _socket.Close();
         await _acceptLoop;

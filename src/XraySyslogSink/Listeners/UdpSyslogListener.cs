@@ -25,6 +25,7 @@ internal sealed partial class UdpSyslogListener : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly int _maxMessageSize;
     private readonly CancellationTokenSource _stop = new();
+    private int _disposed;
     private Task _loop = Task.CompletedTask;
 
     public UdpSyslogListener(IPEndPoint endPoint, ListenerOptions options, ChannelWriter<ReceivedMessage> messages, SinkMetrics metrics, TimeProvider timeProvider, ILogger logger)
@@ -68,6 +69,11 @@ internal sealed partial class UdpSyslogListener : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stop.CancelAsync();
         _socket.Close();
         try
