@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: installs what is missing (PostgreSQL, util-linux's logger), starts a throwaway
+# Runs every test: installs what is missing (PostgreSQL, util-linux's logger, rsyslog), starts a throwaway
 # PostgreSQL, builds the solution, runs the unit and integration tests, and tears the database down.
 # Prints a closing "N passed, N failed" line. Extra arguments go to `dotnet test`.
 set -euo pipefail
@@ -9,6 +9,10 @@ source "$here/lib.sh"
 root="$(repo_root)"
 ensure_dotnet
 apt_install util-linux bsdutils procps iproute2
+# rsyslog for the end-to-end tests of config/rsyslog/: they run their own rsyslogd instances (foreground, private
+# work directory and pid file, no imuxsock/imklog) and stop them. Installing the package may start the system
+# rsyslog service; it only owns /dev/log and the kernel log, which the tests do not use, so it is left alone.
+apt_install rsyslog
 
 results="$root/artifacts/test-results"
 rm -rf "$results"

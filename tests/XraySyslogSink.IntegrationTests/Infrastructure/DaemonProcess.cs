@@ -12,18 +12,7 @@ public static class DaemonProcess
         get
         {
             string configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-            DirectoryInfo? directory = new(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "XraySyslogSink.sln")))
-            {
-                directory = directory.Parent;
-            }
-
-            if (directory is null)
-            {
-                throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
-            }
-
-            return Path.Combine(directory.FullName, "src", "XraySyslogSink", "bin", configuration, "net10.0", "xraysink.dll");
+            return Path.Combine(Repository.Root, "src", "XraySyslogSink", "bin", configuration, "net10.0", "xraysink.dll");
         }
     }
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using XraySyslogSink.Hosting;
 using XraySyslogSink.Listeners;
+using XraySyslogSink.Telemetry;
 
 namespace XraySyslogSink.IntegrationTests.Infrastructure;
 
@@ -32,6 +33,9 @@ public sealed class SinkUnderTest : IAsyncDisposable
     public IPEndPoint TcpEndPoint { get; }
 
     public IPEndPoint UdpEndPoint { get; }
+
+    /// <summary>The daemon's running totals (messages received, lines skipped, rows written…).</summary>
+    public SinkMetrics Metrics => _host.Services.GetRequiredService<SinkMetrics>();
 
     public static async Task<SinkUnderTest> StartAsync(string connectionString, params string[] extraArguments)
     {
