@@ -74,7 +74,7 @@ public sealed class SyslogFrameDecoderPropertyTests
 
                 Assert.Equal(expected, Run(new SyslogFrameDecoder(MaxMessageSize, MaxOctetCount), stream.Select(b => new[] { b })));
             },
-            iter: 300);
+            iter: 100);
     }
 
     private static (byte[] Stream, List<string> Expected) Encode(Message[] messages, bool lastUnterminated)
