@@ -46,7 +46,7 @@ internal sealed class AccessRecordBuilder
         switch (kind)
         {
             case XrayLineKind.Access:
-                string? invalid = AppendRecord(ref line, syslog.Hostname, chunk);
+                string? invalid = AppendRecord(ref line, in syslog, message.ReceivedAt, chunk);
                 if (invalid is null)
                 {
                     Counts.Parsed++;
@@ -70,12 +70,16 @@ internal sealed class AccessRecordBuilder
     public void AppendInternalError(in ReceivedMessage message, RecordChunk chunk) =>
         DeadLetter(message, DeadLetterReasons.InternalError, chunk);
 
-    private string? AppendRecord(ref XrayAccessLine line, ReadOnlySpan<byte> hostname, RecordChunk chunk)
+    private string? AppendRecord(ref XrayAccessLine line, in SyslogMessage syslog, DateTimeOffset receivedAt, RecordChunk chunk)
     {
+        string? timeInvalid = EventTimeUtc(ref line, in syslog, receivedAt, out DateTime timestampUtc);
+        if (timeInvalid is not null)
+        {
+            return timeInvalid;
+        }
+
         ref AccessRecord record = ref chunk.Add();
-        record.TimestampUtc = _zones.AllUtc
-            ? DateTime.SpecifyKind(line.LocalTimestamp, DateTimeKind.Utc)
-            : _clock.ToUtc(line.LocalTimestamp, _zones.ForSender(hostname));
+        record.TimestampUtc = timestampUtc;
         record.SourceIp = line.SourceIp;
         record.SourcePort = line.SourcePort;
         record.Action = line.Action;
@@ -94,6 +98,53 @@ internal sealed class AccessRecordBuilder
 
         return invalid;
     }
+
+    /// <summary>
+    /// The event time: the line's own timestamp in the sender's zone; for a line without one (journald strips
+    /// it), the syslog header's time. A header with an offset is exact; a local or year-less header is read in
+    /// the sender's zone, the year inferred from when the message arrived. No time at all is a dead letter.
+    /// </summary>
+    private string? EventTimeUtc(ref XrayAccessLine line, in SyslogMessage syslog, DateTimeOffset receivedAt, out DateTime utc)
+    {
+        utc = default;
+        if (line.HasTimestamp)
+        {
+            utc = _zones.AllUtc
+                ? DateTime.SpecifyKind(line.LocalTimestamp, DateTimeKind.Utc)
+                : _clock.ToUtc(line.LocalTimestamp, _zones.ForSender(syslog.Hostname));
+            return null;
+        }
+
+        switch (syslog.TimestampKind)
+        {
+            case SyslogTimestampKind.WithOffset:
+                long ticks = syslog.Timestamp.Ticks - syslog.TimestampOffset.Ticks;
+                if (ticks < DateTime.MinValue.Ticks || ticks > DateTime.MaxValue.Ticks)
+                {
+                    return XrayMalformedReason.InvalidTimestamp.Name();
+                }
+
+                utc = new DateTime(ticks, DateTimeKind.Utc);
+                return null;
+            case SyslogTimestampKind.Local:
+                utc = _clock.ToUtc(syslog.Timestamp, SenderZone(syslog.Hostname));
+                return null;
+            case SyslogTimestampKind.NoYear:
+                TimeZoneInfo zone = SenderZone(syslog.Hostname);
+                DateTime receivedLocal = zone == TimeZoneInfo.Utc ? receivedAt.UtcDateTime : TimeZoneInfo.ConvertTime(receivedAt, zone).DateTime;
+                if (!SyslogYearInference.TryPlace(syslog.Timestamp, receivedLocal, out DateTime local))
+                {
+                    return XrayMalformedReason.InvalidTimestamp.Name();
+                }
+
+                utc = _clock.ToUtc(local, zone);
+                return null;
+            default:
+                return XrayMalformedReason.NoTimestamp.Name();
+        }
+    }
+
+    private TimeZoneInfo SenderZone(ReadOnlySpan<byte> hostname) => _zones.AllUtc ? TimeZoneInfo.Utc : _zones.ForSender(hostname);
 
     private string? LookupOptional(DimensionCache cache, DimensionLookupCounts counts, bool present, ReadOnlySpan<byte> utf8, int maxLength, string tooLong, out DimensionValue value)
     {

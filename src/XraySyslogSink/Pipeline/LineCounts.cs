@@ -25,6 +25,9 @@ internal sealed class LineCounts
 
     public void Skipped(XrayLineKind kind) => _skipped[(int)kind]++;
 
+    /// <summary>Lines of <paramref name="kind"/> skipped since the last report.</summary>
+    public long SkippedSinceReport(XrayLineKind kind) => _skipped[(int)kind];
+
     public void DeadLettered(string reason) =>
         _deadLettered[reason] = _deadLettered.GetValueOrDefault(reason) + 1;
 

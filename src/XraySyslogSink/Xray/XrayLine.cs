@@ -43,7 +43,16 @@ public enum XrayMalformedReason : byte
 /// </summary>
 public ref struct XrayAccessLine
 {
-    /// <summary>The line's own timestamp, node-local wall-clock time (<see cref="DateTimeKind.Unspecified"/>).</summary>
+    /// <summary>
+    /// True when the line carried its own timestamp. False for a body whose Go log prefix was stripped
+    /// (journald/imjournal): the event time must then come from the syslog header.
+    /// </summary>
+    public bool HasTimestamp;
+
+    /// <summary>
+    /// The line's own timestamp, node-local wall-clock time (<see cref="DateTimeKind.Unspecified"/>);
+    /// <c>default</c> when <see cref="HasTimestamp"/> is false.
+    /// </summary>
     public DateTime LocalTimestamp;
 
     /// <summary>Client address (a network for masked forms such as <c>1.2.*.*</c>).</summary>

@@ -7,6 +7,8 @@ namespace XraySyslogSink.Xray;
 /// Grammar: <c>TS [from ]FROM accepted|rejected TO[ [DETOUR]][ REASON][ email: EMAIL]</c>; see
 /// <c>shared/reference/xray-access-log.md</c>. Decisions the grammar leaves open:
 /// <list type="bullet">
+/// <item>TS may be missing (journald strips Go's log prefix): the line still parses, with
+/// <see cref="XrayAccessLine.HasTimestamp"/> false, and the caller takes the time from the syslog header.</item>
 /// <item>The status is the first <c>accepted</c>/<c>rejected</c> word after FROM, because masked sources
 /// (<c>[Masked IPv4]</c>) contain spaces while TO never does.</item>
 /// <item>The email starts at the last <c> email:</c>: it is the final field, and the free text before it
@@ -40,7 +42,8 @@ public static class XrayLineParser
         XrayTimestamp.Result stamp = XrayTimestamp.TryParse(line, out access.LocalTimestamp, out int stampLength);
         if (stamp == XrayTimestamp.Result.Missing)
         {
-            return Malformed(XrayMalformedReason.NoTimestamp, out reason);
+            // journald/imjournal and some relays strip Go's log prefix; the time then comes from the syslog header.
+            return ParseBody(line, XrayMalformedReason.None, untimed: true, ref access, out reason);
         }
 
         // An invalid date is reported only once the line is known not to be one that is skipped anyway.
@@ -51,7 +54,18 @@ public static class XrayLineParser
             return Malformed(body.IsEmpty && stampReason == XrayMalformedReason.None ? XrayMalformedReason.NoStatus : XrayMalformedReason.InvalidTimestamp, out reason);
         }
 
-        body = body[1..];
+        access.HasTimestamp = stampReason == XrayMalformedReason.None;
+        return ParseBody(body[1..], stampReason, untimed: false, ref access, out reason);
+    }
+
+    /// <summary>
+    /// Classifies what follows the timestamp (or the whole line when it has none). A line without a timestamp
+    /// that does not read as an access line at all stays <see cref="XrayMalformedReason.NoTimestamp"/>: it is
+    /// more likely some other program's output than a damaged access line.
+    /// </summary>
+    private static XrayLineKind ParseBody(ReadOnlySpan<byte> body, XrayMalformedReason stampReason, bool untimed, ref XrayAccessLine access, out XrayMalformedReason reason)
+    {
+        reason = XrayMalformedReason.None;
         if (IsErrorLog(body))
         {
             return XrayLineKind.SkippedErrorLog;
@@ -66,7 +80,7 @@ public static class XrayLineParser
                 return XrayLineKind.SkippedDnsQuery;
             }
 
-            return Malformed(stampReason != XrayMalformedReason.None ? stampReason : XrayMalformedReason.NoStatus, out reason);
+            return Malformed(stampReason != XrayMalformedReason.None ? stampReason : untimed ? XrayMalformedReason.NoTimestamp : XrayMalformedReason.NoStatus, out reason);
         }
 
         // FROM is everything between "from " and the space before the status; empty when they touch.
@@ -85,6 +99,11 @@ public static class XrayLineParser
 
         if (source != XraySourceParser.Result.Address)
         {
+            if (untimed)
+            {
+                return Malformed(XrayMalformedReason.NoTimestamp, out reason);
+            }
+
             return Malformed(source == XraySourceParser.Result.InvalidPort ? XrayMalformedReason.InvalidSourcePort : XrayMalformedReason.SourceNotAddress, out reason);
         }
 

@@ -104,6 +104,31 @@ public sealed class SyslogToPostgresTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task Evening_lines_of_a_node_west_of_UTC_land_in_the_next_UTC_days_partition()
+    {
+        await using SinkUnderTest sink = await SinkUnderTest.StartAsync(
+            await postgres.CreateDatabaseAsync(),
+            "--Xray:SenderTimeZones:ny-node=America/New_York");
+
+        await sink.SendTcpOctetCountedAsync(
+            // 21:30 EST on Nov 17 is 02:30 UTC on Nov 18.
+            "<30>1 2025-11-17T21:30:00-05:00 ny-node xray - - - 2025/11/17 21:30:00.000000 from 203.0.113.5:40001 accepted tcp:example.com:443 [direct]",
+            // Still Nov 17 in UTC: 18:59:59 EST.
+            "<30>1 2025-11-17T18:59:59-05:00 ny-node xray - - - 2025/11/17 18:59:59.000000 from 203.0.113.5:40002 accepted tcp:example.com:443 [direct]",
+            // Forwarded without xray's own timestamp (journald): the header's time, with its offset, is the event time.
+            "<30>1 2025-11-17T23:45:00-05:00 ny-node xray - - - from 203.0.113.5:40003 accepted tcp:example.com:443 [direct]");
+
+        Assert.Equal(3, await sink.WaitForRowsAsync(3));
+        List<object?[]> rows = (await Database.RowsAsync(sink.ConnectionString, Database.LogsWithDimensions)).OrderBy(r => (int)r[2]!).ToList();
+        Assert.Equal(new DateTime(2025, 11, 18, 2, 30, 0, DateTimeKind.Utc), rows[0][0]);
+        Assert.Equal("logs_2025_11_18", rows[0][10]);
+        Assert.Equal(new DateTime(2025, 11, 17, 23, 59, 59, DateTimeKind.Utc), rows[1][0]);
+        Assert.Equal("logs_2025_11_17", rows[1][10]);
+        Assert.Equal(new DateTime(2025, 11, 18, 4, 45, 0, DateTimeKind.Utc), rows[2][0]);
+        Assert.Equal("logs_2025_11_18", rows[2][10]);
+    }
+
+    [Fact]
     public async Task Oversize_frames_are_discarded_and_the_stream_stays_in_sync()
     {
         await using SinkUnderTest sink = await SinkUnderTest.StartAsync(await postgres.CreateDatabaseAsync(), "--Listeners:MaxMessageSize=1024");

@@ -60,6 +60,23 @@ public sealed class SyslogFrameDecoderPropertyTests
             iter: 2_000);
     }
 
+    [Fact]
+    public void Every_split_point_and_byte_at_a_time_reads_give_the_same_messages()
+    {
+        Gen.Select(GenMessage.Array[1, 6], Gen.Bool).Sample(
+            (messages, lastUnterminated) =>
+            {
+                (byte[] stream, List<string> expected) = Encode(messages, lastUnterminated);
+                for (int at = 0; at <= stream.Length; at++)
+                {
+                    Assert.Equal(expected, Run(new SyslogFrameDecoder(MaxMessageSize, MaxOctetCount), [stream[..at], stream[at..]]));
+                }
+
+                Assert.Equal(expected, Run(new SyslogFrameDecoder(MaxMessageSize, MaxOctetCount), stream.Select(b => new[] { b })));
+            },
+            iter: 100);
+    }
+
     private static (byte[] Stream, List<string> Expected) Encode(Message[] messages, bool lastUnterminated)
     {
         var stream = new List<byte>();

@@ -65,4 +65,49 @@ public sealed class LocalTimeConverterTests
         Assert.False(zones.AllUtc);
         Assert.True(new SenderTimeZones(new XrayOptions()).AllUtc);
     }
+
+    /// <summary>
+    /// One rule everywhere: a repeated hour (daylight saving ends) is standard time, a skipped one (it starts) is
+    /// read with the standard offset. Real transitions of 2025 in both hemispheres, and a zone without DST.
+    /// </summary>
+    [Theory]
+    // Europe/Berlin: CET +01, CEST +02; 30 Mar 02:00 -> 03:00, 26 Oct 03:00 -> 02:00.
+    [InlineData("Europe/Berlin", "2025-03-30T01:59:59", "2025-03-30T00:59:59")]
+    [InlineData("Europe/Berlin", "2025-03-30T02:30:00", "2025-03-30T01:30:00")]
+    [InlineData("Europe/Berlin", "2025-03-30T03:00:00", "2025-03-30T01:00:00")]
+    [InlineData("Europe/Berlin", "2025-10-26T02:30:00", "2025-10-26T01:30:00")]
+    [InlineData("Europe/Berlin", "2025-10-26T03:00:00", "2025-10-26T02:00:00")]
+    // America/New_York: EST -05, EDT -04; 9 Mar 02:00 -> 03:00, 2 Nov 02:00 -> 01:00.
+    [InlineData("America/New_York", "2025-03-09T01:59:59", "2025-03-09T06:59:59")]
+    [InlineData("America/New_York", "2025-03-09T02:30:00", "2025-03-09T07:30:00")]
+    [InlineData("America/New_York", "2025-03-09T03:00:00", "2025-03-09T07:00:00")]
+    [InlineData("America/New_York", "2025-11-02T00:59:59", "2025-11-02T04:59:59")]
+    [InlineData("America/New_York", "2025-11-02T01:30:00", "2025-11-02T06:30:00")]
+    [InlineData("America/New_York", "2025-11-02T02:00:00", "2025-11-02T07:00:00")]
+    // Australia/Sydney (southern hemisphere): AEST +10, AEDT +11; 6 Apr 03:00 -> 02:00, 5 Oct 02:00 -> 03:00.
+    [InlineData("Australia/Sydney", "2025-04-06T01:59:59", "2025-04-05T14:59:59")]
+    [InlineData("Australia/Sydney", "2025-04-06T02:30:00", "2025-04-05T16:30:00")]
+    [InlineData("Australia/Sydney", "2025-04-06T03:00:00", "2025-04-05T17:00:00")]
+    [InlineData("Australia/Sydney", "2025-10-05T01:59:59", "2025-10-04T15:59:59")]
+    [InlineData("Australia/Sydney", "2025-10-05T02:30:00", "2025-10-04T16:30:00")]
+    [InlineData("Australia/Sydney", "2025-10-05T03:00:00", "2025-10-04T16:00:00")]
+    [InlineData("Australia/Sydney", "2025-01-01T00:30:00", "2024-12-31T13:30:00")]
+    // Asia/Tokyo: +09 all year, no transitions.
+    [InlineData("Asia/Tokyo", "2025-03-30T02:30:00", "2025-03-29T17:30:00")]
+    [InlineData("Asia/Tokyo", "2025-10-26T02:30:00", "2025-10-25T17:30:00")]
+    [InlineData("Asia/Tokyo", "2025-07-01T00:00:00", "2025-06-30T15:00:00")]
+    public void Daylight_saving_changes_resolve_the_same_way_in_every_zone(string zoneId, string local, string utc)
+    {
+        TimeZoneInfo zone = TimeZoneInfo.FindSystemTimeZoneById(zoneId);
+        DateTime localTime = DateTime.Parse(local, System.Globalization.CultureInfo.InvariantCulture);
+        var expected = DateTime.SpecifyKind(DateTime.Parse(utc, System.Globalization.CultureInfo.InvariantCulture), DateTimeKind.Utc);
+
+        Assert.Equal(expected, new LocalTimeConverter().ToUtc(localTime, zone));
+
+        // The per-quarter-hour offset memo must not carry one side of a transition over to the other.
+        var warm = new LocalTimeConverter();
+        warm.ToUtc(localTime.AddMinutes(-61), zone);
+        warm.ToUtc(localTime.AddMinutes(61), zone);
+        Assert.Equal(expected, warm.ToUtc(localTime, zone));
+    }
 }

@@ -37,6 +37,7 @@ public sealed record ParsedLine(
 
         Assert.Equal(XrayMalformedReason.None, reason);
         Assert.Equal(DateTimeKind.Unspecified, a.LocalTimestamp.Kind);
+        Assert.Equal(a.HasTimestamp, a.LocalTimestamp != default);
         return new ParsedLine(
             kind,
             reason,
@@ -70,7 +71,7 @@ public sealed record ParsedLine(
 
     public static ParsedLine Malformed(XrayMalformedReason reason) => Other(XrayLineKind.Malformed, reason);
 
-    /// <summary>Accepts both <c>yyyy/MM/dd HH:mm:ss</c> and the microsecond form.</summary>
-    public static DateTime At(string text) =>
+    /// <summary>Accepts both <c>yyyy/MM/dd HH:mm:ss</c> and the microsecond form; "" for a line without a timestamp.</summary>
+    public static DateTime At(string text) => text.Length == 0 ? default :
         DateTime.ParseExact(text, ["yyyy/MM/dd HH:mm:ss", "yyyy/MM/dd HH:mm:ss.ffffff"], CultureInfo.InvariantCulture, DateTimeStyles.None);
 }

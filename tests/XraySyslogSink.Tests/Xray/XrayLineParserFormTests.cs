@@ -8,6 +8,7 @@ public sealed class XrayLineParserFormTests
 {
     private const string T = "2025/03/04 05:06:07.123456";
     private const string T0 = "2025/03/04 05:06:07";
+    private const string NoTime = "";
 
     public static TheoryData<string, ParsedLine> Timestamps => new()
     {
@@ -23,11 +24,25 @@ public sealed class XrayLineParserFormTests
         { "2025/02/28 00:00:00x 1.2.3.4:1 accepted tcp:a.com:1", Malformed(XrayMalformedReason.InvalidTimestamp) },
         { "0000/01/01 00:00:00 1.2.3.4:1 accepted tcp:a.com:1", Malformed(XrayMalformedReason.InvalidTimestamp) },
         { "2025-02-28 00:00:00 1.2.3.4:1 accepted tcp:a.com:1", Malformed(XrayMalformedReason.NoTimestamp) },
-        { "1.2.3.4:1 accepted tcp:a.com:1", Malformed(XrayMalformedReason.NoTimestamp) },
         { "2025/02/28", Malformed(XrayMalformedReason.NoTimestamp) },
         { "2025/02/28 00:00:00", Malformed(XrayMalformedReason.NoStatus) },
         { "", Malformed(XrayMalformedReason.Empty) },
         { " \r\n", Malformed(XrayMalformedReason.Empty) },
+    };
+
+    /// <summary>Bodies whose Go log prefix was stripped (journald): access lines without a time of their own.</summary>
+    public static TheoryData<string, ParsedLine> Untimed => new()
+    {
+        { "1.2.3.4:1 accepted tcp:a.com:1", Accepted(NoTime, "1.2.3.4", 1, "tcp", "a.com", 1) },
+        { "from 1.2.3.4:5 accepted tcp:x.org:443 [a >> b]", Accepted(NoTime, "1.2.3.4", 5, "tcp", "x.org", 443, "a", "b") },
+        { "from tcp:[2001:db8::1]:5 accepted udp:8.8.8.8:53 [in -> out] email: 154\r\n", Accepted(NoTime, "2001:db8::1", 5, "udp", "8.8.8.8", 53, "in", "out", "154") },
+        { "from 1.2.3.4:5 rejected  proxy/vless/encoding: invalid request user id", Rejected(NoTime, "1.2.3.4", 5, "proxy/vless/encoding: invalid request user id") },
+        { "tcp:127.0.0.1:37240 accepted tcp:44.240.200.14:443 [socks >> proxy]", Accepted(NoTime, "127.0.0.1", 37240, "tcp", "44.240.200.14", 443, "socks", "proxy") },
+        { "from 1.2.3.4:5 accepted tcp:x.org:65536", Malformed(XrayMalformedReason.InvalidDestinationPort) },
+        { "[Warning] core: Xray 1.4.5 started", Other(XrayLineKind.SkippedErrorLog) },
+        { "DNS accepted udp:1.1.1.1:53 [dns-out]", Other(XrayLineKind.SkippedInternalDns) },
+        { "Connection accepted from somewhere", Malformed(XrayMalformedReason.NoTimestamp) },
+        { "hello world", Malformed(XrayMalformedReason.NoTimestamp) },
     };
 
     public static TheoryData<string, ParsedLine> Sources => new()
@@ -151,6 +166,7 @@ public sealed class XrayLineParserFormTests
 
     [Theory]
     [MemberData(nameof(Timestamps))]
+    [MemberData(nameof(Untimed))]
     [MemberData(nameof(Sources))]
     [MemberData(nameof(Destinations))]
     [MemberData(nameof(Detours))]

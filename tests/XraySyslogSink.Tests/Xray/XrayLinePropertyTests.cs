@@ -17,7 +17,7 @@ public sealed class XrayLinePropertyTests
     private sealed record Detour(string Text, string? Inbound, string? Outbound);
 
     private sealed record Line(
-        DateTime Time, string TimeText, Source Source, bool Accepted, Destination Destination,
+        DateTime? Time, string TimeText, Source Source, bool Accepted, Destination Destination,
         Detour Detour, string Reason, string? Email, string Text);
 
     // Tag text: spaces, colons, dots, brackets, non-ASCII (BMP only: Gen.Char would split surrogate pairs); no '>' so an inbound tag cannot hold an arrow.
@@ -104,12 +104,27 @@ public sealed class XrayLinePropertyTests
     private static readonly Gen<string?> Emails =
         Gen.Frequency((1, Gen.Bool.Select(_ => (string?)null)), (3, Gen.Char["abz09@._-+ Жü"].Array[1, 24].Select(c => (string?)new string(c).Trim()).Where(s => s!.Length > 0)));
 
+    // Every way a line can end: LF, CRLF (Windows nodes), the old v2ray trailing space, a relay's padding.
+    private static readonly Gen<string> Endings = Gen.OneOf("", "\n", "\r\n", " ", "  ", " \r\n", "\t\n");
+
+    // The timestamp is present (with or without micros) or stripped (journald); the email marker current or pre-4.34.
+    private static readonly Gen<(bool Untimed, bool OldEmail, string Ending)> Shape =
+        Gen.Select(Gen.Int[0, 4], Gen.Bool, Endings, (untimed, oldEmail, ending) => (untimed == 0, oldEmail, ending));
+
     private static readonly Gen<Line> Lines =
         Gen.Select(Timestamp, Gen.Bool, Sources, Gen.Bool, Destinations, Detours, FreeText, Emails)
-            .Select(Gen.OneOf("", "\n", "\r\n", " "), (parts, ending) =>
+            .Select(Shape, (parts, shape) =>
             {
-                var ((time, timeText), withFrom, source, accepted, destination, detour, reason, email) = parts;
-                var text = new StringBuilder(timeText).Append(' ');
+                var ((stamp, stampText), withFrom, source, accepted, destination, detour, reason, email) = parts;
+                (bool untimed, bool oldEmail, string ending) = shape;
+                DateTime? time = untimed ? null : stamp;
+                string timeText = untimed ? string.Empty : stampText;
+                var text = new StringBuilder(timeText);
+                if (!untimed)
+                {
+                    text.Append(' ');
+                }
+
                 if (withFrom)
                 {
                     text.Append("from ");
@@ -127,7 +142,7 @@ public sealed class XrayLinePropertyTests
 
                 if (email is not null)
                 {
-                    text.Append(" email: ").Append(email);
+                    text.Append(oldEmail ? " email:" : " email: ").Append(email);
                 }
 
                 text.Append(ending);
@@ -142,7 +157,8 @@ public sealed class XrayLinePropertyTests
             byte[] bytes = Encoding.UTF8.GetBytes(line.Text);
             XrayLineKind kind = XrayLineParser.Parse(bytes, out XrayAccessLine a, out XrayMalformedReason reason);
             Assert.True(kind == XrayLineKind.Access, $"{kind} {reason}: {line.Text}");
-            Assert.Equal(line.Time, a.LocalTimestamp);
+            Assert.Equal(line.Time is not null, a.HasTimestamp);
+            Assert.Equal(line.Time ?? default, a.LocalTimestamp);
             Assert.Equal(line.Source.Address, a.SourceIp);
             Assert.Equal(line.Source.Port, a.SourcePort);
             Assert.Equal(line.Email is not null, a.HasEmail);
