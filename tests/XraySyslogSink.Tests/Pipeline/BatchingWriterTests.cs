@@ -168,7 +168,7 @@ public sealed class BatchingWriterTests : IAsyncLifetime
 
         private async Task WaitUntilAsync(Func<bool> condition)
         {
-            for (int i = 0; i < 500; i++)
+            for (int i = 0; i < 3000; i++)
             {
                 lock (_gate)
                 {
@@ -181,7 +181,7 @@ public sealed class BatchingWriterTests : IAsyncLifetime
                 await Task.Delay(10);
             }
 
-            throw new TimeoutException("the writer did not reach the expected state within 5 s");
+            throw new TimeoutException("the writer did not reach the expected state within 30 s");
         }
     }
 }

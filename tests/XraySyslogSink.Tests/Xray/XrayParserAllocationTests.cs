@@ -1,11 +1,9 @@
-using System.Diagnostics;
-using Xunit.Abstractions;
 using XraySyslogSink.Xray;
 
 namespace XraySyslogSink.Tests.Xray;
 
-/// <summary>The parser sits on the hot path: no allocation per line, and a rough throughput floor.</summary>
-public sealed class XrayParserAllocationTests(ITestOutputHelper output)
+/// <summary>The parser sits on the hot path: no allocation per line. Speed is measured by the benchmarks, not here.</summary>
+public sealed class XrayParserAllocationTests
 {
     private static readonly byte[][] Lines =
     [
@@ -24,21 +22,6 @@ public sealed class XrayParserAllocationTests(ITestOutputHelper output)
         long before = GC.GetAllocatedBytesForCurrentThread();
         Parse(100_000);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-    }
-
-    [Fact]
-    public void Throughput_is_in_the_millions()
-    {
-        Parse(200_000);
-        const int Count = 3_000_000;
-        var watch = Stopwatch.StartNew();
-        int access = Parse(Count);
-        watch.Stop();
-        double perSecond = Count / watch.Elapsed.TotalSeconds;
-        output.WriteLine($"{perSecond:N0} lines/s ({access} access)");
-
-        // Loose floor: the build machine is shared; the target (2M/s/core) is checked by the benchmark.
-        Assert.True(perSecond > 300_000, $"{perSecond:N0} lines/s");
     }
 
     private static int Parse(int count)
