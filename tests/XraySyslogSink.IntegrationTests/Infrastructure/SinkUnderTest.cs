@@ -25,6 +25,7 @@ public sealed class SinkUnderTest : IAsyncDisposable
         ListenerSupervisor listeners = host.Services.GetRequiredService<ListenerSupervisor>();
         TcpEndPoint = listeners.TcpEndPoint!;
         UdpEndPoint = listeners.UdpEndPoint!;
+        RelpEndPoint = listeners.RelpEndPoint;
     }
 
     public string ConnectionString { get; }
@@ -32,6 +33,9 @@ public sealed class SinkUnderTest : IAsyncDisposable
     public IPEndPoint TcpEndPoint { get; }
 
     public IPEndPoint UdpEndPoint { get; }
+
+    /// <summary>The RELP listener, when the test turned it on with <c>--Listeners:Relp=127.0.0.1:0</c> (or a fixed port).</summary>
+    public IPEndPoint? RelpEndPoint { get; }
 
     public static async Task<SinkUnderTest> StartAsync(string connectionString, params string[] extraArguments)
     {
