@@ -1,8 +1,10 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using XraySyslogSink.IntegrationTests.Infrastructure;
+using XraySyslogSink.Telemetry;
 using Xunit.Abstractions;
 
 namespace XraySyslogSink.IntegrationTests.EndToEnd;
@@ -94,13 +96,31 @@ public sealed class RelpTests(PostgresServer postgres, ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData("1 open 5 bogus\n", "500 ")]
-    [InlineData("1 syslog 3 abc\n", "")]
-    [InlineData("OPEN SESAME\n", "")]
-    [InlineData("1 open 30 relp_version=0\ncommands=syslog\n3 syslog 3 abc\n", "200 OK")]
-    [InlineData("1 open 30 relp_version=0\ncommands=syslog\n2 syslog 9999999 x", "200 OK")]
-    public async Task A_malformed_or_out_of_order_frame_closes_the_session_and_nothing_is_stored(string sent, string firstAnswer)
+    [InlineData("1 open 5 bogus\n", "500 ", "open_refused")]
+    [InlineData("1 syslog 3 abc\n", "", "syslog_before_open")]
+    [InlineData("OPEN SESAME\n", "", "bad_txnr")]
+    [InlineData("1 open 30 relp_version=0\ncommands=syslog\n3 syslog 3 abc\n", "200 OK", "txnr_out_of_order")]
+    [InlineData("1 open 30 relp_version=0\ncommands=syslog\n2 syslog 9999999 x", "200 OK", "too_large")]
+    [InlineData("1 open 30 relp_version=0\ncommands=syslog\n2 eventlog 3 abc\n", "200 OK", "unknown_command")]
+    public async Task A_malformed_or_out_of_order_frame_closes_the_session_with_a_counted_reason(string sent, string firstAnswer, string reason)
     {
+        var rejected = new List<string>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == SinkMetrics.MeterName && instrument.Name == "xraysink.relp.frames.rejected")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            lock (rejected)
+            {
+                rejected.Add((string)tags[0].Value!);
+            }
+        });
+        listener.Start();
         await using SinkUnderTest sink = await SinkUnderTest.StartAsync(await postgres.CreateDatabaseAsync(), RelpOn);
         using var client = new TcpClient(AddressFamily.InterNetwork);
         await client.ConnectAsync(sink.RelpEndPoint!);
@@ -118,6 +138,11 @@ public sealed class RelpTests(PostgresServer postgres, ITestOutputHelper output)
 
         Assert.DoesNotContain(" rsp 6 200 OK", answers);
         Assert.EndsWith("0 serverclose 0\n", answers);
+        lock (rejected)
+        {
+            Assert.Equal([reason], rejected);
+        }
+
         Assert.Equal(0L, await Database.ScalarAsync<long>(sink.ConnectionString, "SELECT count(*) FROM logs"));
     }
 
