@@ -8,7 +8,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/lib.sh"
 root="$(repo_root)"
 ensure_dotnet
-apt_install util-linux bsdutils procps iproute2
+apt_install util-linux bsdutils procps iproute2 rsyslog rsyslog-relp
 
 results="$root/artifacts/test-results"
 rm -rf "$results"
