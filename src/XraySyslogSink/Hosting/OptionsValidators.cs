@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
+using System.Net;
 using System.Reflection;
 using Microsoft.Extensions.Options;
 using XraySyslogSink.Listeners;
@@ -65,6 +66,15 @@ internal sealed class ListenerOptionsValidator() : SectionValidator<ListenerOpti
         if (!ListenAddress.TryParse(options.Tcp, out _, out string? tcpError))
         {
             failures.Add($"{Key(nameof(options.Tcp))}: {tcpError}");
+        }
+
+        if (!ListenAddress.TryParse(options.Relp, out IPEndPoint? relp, out string? relpError))
+        {
+            failures.Add($"{Key(nameof(options.Relp))}: {relpError}");
+        }
+        else if (relp is not null && relp.Port != 0 && ListenAddress.TryParse(options.Tcp, out IPEndPoint? tcp, out _) && tcp is not null && tcp.Port == relp.Port)
+        {
+            failures.Add($"{Key(nameof(options.Relp))} and {Key(nameof(options.Tcp))} cannot share port {relp.Port}");
         }
 
         if (options.MaxOctetCount < options.MaxMessageSize)

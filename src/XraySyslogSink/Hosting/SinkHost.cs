@@ -7,6 +7,7 @@ using NLog.Extensions.Logging;
 using Npgsql;
 using XraySyslogSink.Listeners;
 using XraySyslogSink.Pipeline;
+using XraySyslogSink.Spool;
 using XraySyslogSink.Storage;
 using XraySyslogSink.Telemetry;
 using XraySyslogSink.Xray;
@@ -117,6 +118,8 @@ public static class SinkHost
             sp.GetRequiredService<NpgsqlDataSource>(),
             sp.GetRequiredService<DimensionCaches>(),
             sp.GetRequiredService<ILogger<PostgresLogStore>>()));
+        // Pre-spool stand-in (not durable): the write-ahead spool replaces this registration.
+        services.AddSingleton<IMessageSpool>(sp => new ChannelSpool(sp.GetRequiredService<SinkChannels>()));
         services.AddSingleton<ListenerSupervisor>();
 
         // Started in this order and stopped in reverse: listeners stop first, the writer drains last,

@@ -14,6 +14,12 @@ public sealed class ListenerOptions
     public string Tcp { get; set; } = "0.0.0.0:5514";
 
     /// <summary>
+    /// RELP <c>host:port</c> for rsyslog's <c>omrelp</c>, which acknowledges each message only once it is durable;
+    /// empty = off (the default). Usually a port of its own, e.g. <c>0.0.0.0:2514</c>.
+    /// </summary>
+    public string Relp { get; set; } = "";
+
+    /// <summary>
     /// Largest message kept, in bytes (default 8192, rsyslog's default maximum). A larger datagram or
     /// frame is discarded whole and counted.
     /// </summary>

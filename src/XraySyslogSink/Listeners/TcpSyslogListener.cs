@@ -36,23 +36,7 @@ internal sealed partial class TcpSyslogListener : IAsyncDisposable
         _metrics = metrics;
         _timeProvider = timeProvider;
         _logger = logger;
-        _socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            if (endPoint.AddressFamily == AddressFamily.InterNetworkV6)
-            {
-                _socket.DualMode = true;
-            }
-
-            _socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            _socket.Bind(endPoint);
-            _socket.Listen(512);
-        }
-        catch
-        {
-            _socket.Dispose();
-            throw;
-        }
+        _socket = ListenSocket.Bind(endPoint, backlog: 512);
 
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         LogListening(LocalEndPoint);

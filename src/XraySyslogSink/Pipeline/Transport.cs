@@ -5,6 +5,7 @@ public enum Transport : byte
 {
     Udp,
     Tcp,
+    Relp,
 }
 
 public static class TransportNames
@@ -13,6 +14,7 @@ public static class TransportNames
     {
         Transport.Udp => "udp",
         Transport.Tcp => "tcp",
+        Transport.Relp => "relp",
         _ => "unknown",
     };
 }

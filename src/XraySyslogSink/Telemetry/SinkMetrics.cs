@@ -28,6 +28,9 @@ public sealed class SinkMetrics : IDisposable
     private readonly Counter<long> _udpDropped;
     private readonly Counter<long> _connectionsAccepted;
     private readonly Counter<long> _connectionsRejected;
+    private readonly Counter<long> _relpSessionsOpened;
+    private readonly Counter<long> _relpSessionsClosed;
+    private readonly Counter<long> _relpFramesRejected;
     private readonly Counter<long> _cacheHits;
     private readonly Counter<long> _cacheMisses;
     private readonly List<(string Stage, Func<int> Depth)> _queues = [];
@@ -60,6 +63,9 @@ public sealed class SinkMetrics : IDisposable
         _udpDropped = _meter.CreateCounter<long>("xraysink.udp.dropped", "{datagram}", "UDP datagrams dropped by the collector, by reason.");
         _connectionsAccepted = _meter.CreateCounter<long>("xraysink.connections.accepted", "{connection}", "TCP connections accepted.");
         _connectionsRejected = _meter.CreateCounter<long>("xraysink.connections.rejected", "{connection}", "TCP connections closed at once, by reason.");
+        _relpSessionsOpened = _meter.CreateCounter<long>("xraysink.relp.sessions.opened", "{session}", "RELP sessions accepted.");
+        _relpSessionsClosed = _meter.CreateCounter<long>("xraysink.relp.sessions.closed", "{session}", "RELP sessions ended, by reason.");
+        _relpFramesRejected = _meter.CreateCounter<long>("xraysink.relp.frames.rejected", "{frame}", "RELP frames that ended their session, by reason.");
         _cacheHits = _meter.CreateCounter<long>("xraysink.dimension_cache.hits", "{lookup}", "Dimension values found in memory, by dimension.");
         _cacheMisses = _meter.CreateCounter<long>("xraysink.dimension_cache.misses", "{lookup}", "Dimension values the writer had to resolve in PostgreSQL, by dimension.");
         _meter.CreateObservableGauge("xraysink.queue.depth", ObserveQueues, "{item}", "Items waiting between stages, by stage.");
@@ -173,6 +179,21 @@ public sealed class SinkMetrics : IDisposable
 
     public void ConnectionRejected(string reason) =>
         _connectionsRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void RelpSessionOpened() => _relpSessionsOpened.Add(1);
+
+    public void RelpSessionClosed(string reason) =>
+        _relpSessionsClosed.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>A session refused at accept (too many): counted as opened and closed at once.</summary>
+    public void RelpSessionRefused()
+    {
+        RelpSessionOpened();
+        RelpSessionClosed("too_many_sessions");
+    }
+
+    public void RelpFrameRejected(string reason) =>
+        _relpFramesRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void DimensionLookups(string dimension, long hits, long misses)
     {

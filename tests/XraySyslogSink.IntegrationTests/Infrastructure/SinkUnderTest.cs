@@ -26,6 +26,7 @@ public sealed class SinkUnderTest : IAsyncDisposable
         ListenerSupervisor listeners = host.Services.GetRequiredService<ListenerSupervisor>();
         TcpEndPoint = listeners.TcpEndPoint!;
         UdpEndPoint = listeners.UdpEndPoint!;
+        RelpEndPoint = listeners.RelpEndPoint;
     }
 
     public string ConnectionString { get; }
@@ -36,6 +37,9 @@ public sealed class SinkUnderTest : IAsyncDisposable
 
     /// <summary>The daemon's running totals (messages received, lines skipped, rows written…).</summary>
     public SinkMetrics Metrics => _host.Services.GetRequiredService<SinkMetrics>();
+
+    /// <summary>The RELP listener, when the test turned it on with <c>--Listeners:Relp=127.0.0.1:0</c> (or a fixed port).</summary>
+    public IPEndPoint? RelpEndPoint { get; }
 
     public static async Task<SinkUnderTest> StartAsync(string connectionString, params string[] extraArguments)
     {

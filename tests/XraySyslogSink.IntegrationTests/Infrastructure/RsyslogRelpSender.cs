@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace XraySyslogSink.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A private rsyslogd (Debian packages <c>rsyslog</c> and <c>rsyslog-relp</c>) tailing its own access.log with
+/// <c>imfile</c> and forwarding every line with <c>omrelp</c>, as <c>config/rsyslog/xraysink-forward-relp.conf</c>
+/// does on a node. It has its own work directory, configuration and pid file and loads no other input.
+/// </summary>
+public sealed class RsyslogRelpSender : IAsyncDisposable
+{
+    /// <summary>omrelp's window (librelp's default, set explicitly): at most this many messages are unacknowledged.</summary>
+    public const int WindowSize = 128;
+
+    private readonly Process _process;
+    private readonly StringBuilder _errors = new();
+
+    private RsyslogRelpSender(string directory, Process process)
+    {
+        Directory = directory;
+        _process = process;
+        _process.ErrorDataReceived += (_, e) => { lock (_errors) { _errors.AppendLine(e.Data); } };
+        _process.OutputDataReceived += (_, e) => { lock (_errors) { _errors.AppendLine(e.Data); } };
+        _process.BeginErrorReadLine();
+        _process.BeginOutputReadLine();
+    }
+
+    public string Directory { get; }
+
+    public string AccessLog => Path.Combine(Directory, "access.log");
+
+    /// <summary>What rsyslogd printed (its own errors, e.g. omrelp reconnect attempts).</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_errors)
+            {
+                return _errors.ToString();
+            }
+        }
+    }
+
+    public static async Task<RsyslogRelpSender> StartAsync(int port)
+    {
+        const string Daemon = "/usr/sbin/rsyslogd";
+        if (!File.Exists(Daemon))
+        {
+            throw new InvalidOperationException("rsyslogd with omrelp is not installed (apt-get install rsyslog rsyslog-relp): run scripts/test.sh");
+        }
+
+        string directory = System.IO.Directory.CreateTempSubdirectory("xraysink-rsyslog-").FullName;
+        System.IO.Directory.CreateDirectory(Path.Combine(directory, "work"));
+        await File.WriteAllTextAsync(Path.Combine(directory, "access.log"), "");
+        string configuration = string.Create(CultureInfo.InvariantCulture, $$"""
+            global(workDirectory="{{directory}}/work")
+            module(load="imfile")
+            module(load="omrelp")
+            input(type="imfile" File="{{directory}}/access.log" Tag="xray" Severity="info" Facility="local0" ruleset="relp")
+            ruleset(name="relp") {
+              action(type="omrelp" target="127.0.0.1" port="{{port}}" windowSize="{{WindowSize}}"
+                     action.resumeRetryCount="-1" action.resumeInterval="1")
+              stop
+            }
+            """);
+        string configPath = Path.Combine(directory, "rsyslog.conf");
+        await File.WriteAllTextAsync(configPath, configuration);
+
+        var start = new ProcessStartInfo(Daemon)
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in new[] { "-n", "-f", configPath, "-i", Path.Combine(directory, "rsyslogd.pid") })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        Process process = Process.Start(start) ?? throw new InvalidOperationException("could not start rsyslogd");
+        var sender = new RsyslogRelpSender(directory, process);
+
+        // imfile watches the file from the moment it is up; give it a beat so no early line is read as "old".
+        await Task.Delay(500);
+        if (process.HasExited)
+        {
+            throw new InvalidOperationException($"rsyslogd exited with {process.ExitCode}: {sender.Output}");
+        }
+
+        return sender;
+    }
+
+    /// <summary>Appends lines to the tailed file, as xray does.</summary>
+    public async Task WriteLinesAsync(IEnumerable<string> lines)
+    {
+        var text = new StringBuilder();
+        foreach (string line in lines)
+        {
+            text.Append(line).Append('\n');
+        }
+
+        await File.AppendAllTextAsync(AccessLog, text.ToString());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            using (Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await _process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill();
+                await _process.WaitForExitAsync();
+            }
+        }
+
+        _process.Dispose();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
