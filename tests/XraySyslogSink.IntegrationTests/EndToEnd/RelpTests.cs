@@ -146,35 +146,6 @@ public sealed class RelpTests(PostgresServer postgres, ITestOutputHelper output)
         Assert.Equal(0L, await Database.ScalarAsync<long>(sink.ConnectionString, "SELECT count(*) FROM logs"));
     }
 
-    [Fact]
-    public async Task The_shipped_omrelp_node_configuration_passes_rsyslog_validation()
-    {
-        // As a drop-in under /etc/rsyslog.d: the main configuration provides the work directory.
-        string directory = Directory.CreateTempSubdirectory("xraysink-rsyslog-check-").FullName;
-        try
-        {
-            string shipped = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(DaemonProcess.DllPath)!)!, "..", "..", "..", "..", "config", "rsyslog", "xraysink-forward-relp.conf");
-            string main = Path.Combine(directory, "rsyslog.conf");
-            await File.WriteAllTextAsync(main, $"global(workDirectory=\"{directory}\")\n$IncludeConfig {Path.GetFullPath(shipped)}\n");
-            var start = new System.Diagnostics.ProcessStartInfo("/usr/sbin/rsyslogd") { RedirectStandardError = true, RedirectStandardOutput = true };
-            foreach (string argument in new[] { "-N1", "-f", main })
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            using System.Diagnostics.Process check = System.Diagnostics.Process.Start(start)!;
-            string errors = await check.StandardError.ReadToEndAsync() + await check.StandardOutput.ReadToEndAsync();
-            await check.WaitForExitAsync();
-            Assert.True(check.ExitCode == 0, errors);
-            Assert.Contains("End of config validation run", errors);
-            Assert.DoesNotContain("error", errors, StringComparison.OrdinalIgnoreCase);
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-    }
-
     /// <summary>Asserts that every generated line is a row, counts rows present more than once, and returns that count.</summary>
     private static async Task<long> AssertEveryLineOnceAsync(string connectionString, int lines, long maxDuplicates)
     {

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -11,6 +12,9 @@ namespace XraySyslogSink.IntegrationTests.Infrastructure;
 /// </summary>
 public sealed class RsyslogRelpSender : IAsyncDisposable
 {
+    /// <summary>The node configuration this sender runs, as shipped for operators.</summary>
+    public const string ShippedFile = "xraysink-forward-relp.conf";
+
     /// <summary>omrelp's window (librelp's default, set explicitly): at most this many messages are unacknowledged.</summary>
     public const int WindowSize = 128;
 
@@ -45,30 +49,15 @@ public sealed class RsyslogRelpSender : IAsyncDisposable
 
     public static async Task<RsyslogRelpSender> StartAsync(int port)
     {
-        const string Daemon = "/usr/sbin/rsyslogd";
-        if (!File.Exists(Daemon))
-        {
-            throw new InvalidOperationException("rsyslogd with omrelp is not installed (apt-get install rsyslog rsyslog-relp): run scripts/test.sh");
-        }
-
         string directory = System.IO.Directory.CreateTempSubdirectory("xraysink-rsyslog-").FullName;
         System.IO.Directory.CreateDirectory(Path.Combine(directory, "work"));
         await File.WriteAllTextAsync(Path.Combine(directory, "access.log"), "");
-        string configuration = string.Create(CultureInfo.InvariantCulture, $$"""
-            global(workDirectory="{{directory}}/work")
-            module(load="imfile")
-            module(load="omrelp")
-            input(type="imfile" File="{{directory}}/access.log" Tag="xray" Severity="info" Facility="local0" ruleset="relp")
-            ruleset(name="relp") {
-              action(type="omrelp" target="127.0.0.1" port="{{port}}" windowSize="{{WindowSize}}"
-                     action.resumeRetryCount="-1" action.resumeInterval="1")
-              stop
-            }
-            """);
+        string configuration = RsyslogProcess.Configuration(
+            ShippedFile, new IPEndPoint(IPAddress.Loopback, port), Path.Combine(directory, "access.log"), Path.Combine(directory, "work"));
         string configPath = Path.Combine(directory, "rsyslog.conf");
         await File.WriteAllTextAsync(configPath, configuration);
 
-        var start = new ProcessStartInfo(Daemon)
+        var start = new ProcessStartInfo(RsyslogProcess.Executable)
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,

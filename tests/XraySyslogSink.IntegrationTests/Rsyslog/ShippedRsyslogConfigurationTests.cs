@@ -8,7 +8,8 @@ public sealed class ShippedRsyslogConfigurationTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("xraysink-rsyslog-check-").FullName;
 
-    public static TheoryData<string> ShippedFiles => new(RsyslogForwardingTests.Variants.Select(variant => (string)variant[0]));
+    /// <summary>The omfwd variants run by <see cref="RsyslogForwardingTests"/> and the omrelp file run by the RELP tests.</summary>
+    public static TheoryData<string> ShippedFiles => new(ExercisedFiles());
 
     [Theory]
     [MemberData(nameof(ShippedFiles))]
@@ -32,7 +33,7 @@ public sealed class ShippedRsyslogConfigurationTests : IDisposable
         string shipped = await File.ReadAllTextAsync(Path.Combine(RsyslogProcess.ConfigurationDirectory, shippedFile));
         string restored = generated[(generated.IndexOf('\n', generated.IndexOf("global(", StringComparison.Ordinal)) + 1)..]
             .Replace("\"127.0.0.1\"", RsyslogProcess.ShippedCollectorHost, StringComparison.Ordinal)
-            .Replace("Port=\"6514\"", RsyslogProcess.ShippedCollectorPort, StringComparison.Ordinal)
+            .Replace("Port=\"6514\"", RsyslogProcess.ShippedPortLiteral(shippedFile), StringComparison.Ordinal)
             .Replace("\"/tmp/node/access.log\"", RsyslogProcess.ShippedAccessLog, StringComparison.Ordinal);
         Assert.Equal(shipped, restored);
         (int exitCode, string output) = await RsyslogProcess.ValidateAsync(generated, _directory);
@@ -43,9 +44,12 @@ public sealed class ShippedRsyslogConfigurationTests : IDisposable
     public void Every_shipped_rsyslog_file_is_exercised_by_the_end_to_end_tests()
     {
         string[] shipped = Directory.GetFiles(RsyslogProcess.ConfigurationDirectory, "*.conf").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
-        string[] tested = RsyslogForwardingTests.Variants.Select(variant => (string)variant[0]).Order(StringComparer.Ordinal).ToArray();
+        string[] tested = ExercisedFiles().Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(tested, shipped);
     }
+
+    private static IEnumerable<string> ExercisedFiles() =>
+        RsyslogForwardingTests.Variants.Select(variant => (string)variant[0]).Append(RsyslogRelpSender.ShippedFile);
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }

@@ -57,15 +57,11 @@ public sealed class BatchingWriterTests : IAsyncLifetime
     public async Task A_small_batch_waits_for_the_flush_interval()
     {
         await SendAsync(Chunk(3));
-        await Task.Delay(100);
-        Assert.Empty(_store.Flushes);
 
-        _time.Advance(TimeSpan.FromMilliseconds(999));
-        await Task.Delay(100);
-        Assert.Empty(_store.Flushes);
+        // The clock moves in small steps so the writer's timer is honoured however late it was armed.
+        TimeSpan advanced = await AdvanceUntilAsync(() => _store.Flushes.Count > 0);
 
-        _time.Advance(TimeSpan.FromMilliseconds(1));
-        await _store.WaitForFlushesAsync(1);
+        Assert.True(advanced >= TimeSpan.FromSeconds(1), $"flushed after {advanced} of a 1 s interval");
         Assert.Equal(3, _store.Flushes[0]);
     }
 
@@ -74,19 +70,13 @@ public sealed class BatchingWriterTests : IAsyncLifetime
     {
         _store.FailNext(2);
         await SendAsync(Chunk(10));
-
         await _store.WaitForAttemptsAsync(1);
-        _time.Advance(TimeSpan.FromMilliseconds(100));
-        await _store.WaitForAttemptsAsync(2);
-        Assert.Empty(_store.Flushes);
 
-        // The second delay doubles: 100 ms more is not enough, 200 ms is.
-        _time.Advance(TimeSpan.FromMilliseconds(100));
-        await Task.Delay(100);
-        Assert.Equal(2, _store.Attempts);
-        _time.Advance(TimeSpan.FromMilliseconds(100));
+        // Back-off 100 ms, then 200 ms: the batch commits on the third attempt, no sooner than 300 ms later.
+        TimeSpan advanced = await AdvanceUntilAsync(() => _store.Flushes.Count > 0);
 
-        await _store.WaitForFlushesAsync(1);
+        Assert.True(advanced >= TimeSpan.FromMilliseconds(300), $"committed after {advanced} of back-off");
+        Assert.Equal(3, _store.Attempts);
         Assert.Equal(10, _store.Flushes[0]);
         Assert.Equal(2, _metrics.TotalFlushFailures);
     }
@@ -114,6 +104,25 @@ public sealed class BatchingWriterTests : IAsyncLifetime
         await _writer.StopAsync(CancellationToken.None);
 
         Assert.Equal(1, _store.DeadLetters);
+    }
+
+    /// <summary>Advances the fake clock 50 ms at a time until <paramref name="done"/> holds; returns how far it went.</summary>
+    private async Task<TimeSpan> AdvanceUntilAsync(Func<bool> done)
+    {
+        TimeSpan advanced = TimeSpan.Zero;
+        for (int step = 0; step < 600; step++)
+        {
+            if (_store.Check(done))
+            {
+                return advanced;
+            }
+
+            _time.Advance(TimeSpan.FromMilliseconds(50));
+            advanced += TimeSpan.FromMilliseconds(50);
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException($"nothing happened after {advanced} of fake time");
     }
 
     private ValueTask SendAsync(RecordChunk chunk) => _channels.Records.Writer.WriteAsync(chunk);
@@ -159,6 +168,14 @@ public sealed class BatchingWriterTests : IAsyncLifetime
                 DeadLetters += chunks.Sum(c => c.DeadLetters.Count);
                 Flushes.Add(rows);
                 return Task.FromResult(new FlushResult(rows, chunks.Sum(c => c.DeadLetters.Count), 0));
+            }
+        }
+
+        public bool Check(Func<bool> condition)
+        {
+            lock (_gate)
+            {
+                return condition();
             }
         }
 
