@@ -15,7 +15,7 @@ public sealed class RsyslogProcess : IAsyncDisposable
     /// <summary>The literals an operator edits in a shipped file; the tests replace exactly these.</summary>
     public const string ShippedCollectorHost = "\"collector.example.net\"";
     /// <summary>The port literal (<c>Port="5514"</c>, <c>Port="2514"</c> for RELP): whatever number the shipped file has.</summary>
-    public static readonly System.Text.RegularExpressions.Regex ShippedCollectorPort = new("Port=\"[0-9]+\"");
+    public static readonly System.Text.RegularExpressions.Regex ShippedCollectorPort = new("(?m)^([^#\n]*?)Port=\"[0-9]+\"");
     public const string ShippedAccessLog = "\"/var/log/xray/access.log\"";
 
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
@@ -73,8 +73,11 @@ public sealed class RsyslogProcess : IAsyncDisposable
     }
 
     /// <summary>The port literal as the shipped file writes it.</summary>
-    public static string ShippedPortLiteral(string shippedFileName) =>
-        ShippedCollectorPort.Match(File.ReadAllText(Path.Combine(ConfigurationDirectory, shippedFileName))).Value;
+    public static string ShippedPortLiteral(string shippedFileName)
+    {
+        System.Text.RegularExpressions.Match match = ShippedCollectorPort.Match(File.ReadAllText(Path.Combine(ConfigurationDirectory, shippedFileName)));
+        return match.Value[match.Groups[1].Length..];
+    }
 
     private static string ReplacePortOnce(string text, string fileName, string replacement)
     {
@@ -84,7 +87,7 @@ public sealed class RsyslogProcess : IAsyncDisposable
             throw new InvalidOperationException($"config/rsyslog/{fileName} must contain one Port=\"…\" literal; found {count}");
         }
 
-        return ShippedCollectorPort.Replace(text, replacement, 1);
+        return ShippedCollectorPort.Replace(text, match => match.Groups[1].Value + replacement, 1);
     }
 
     /// <summary>Starts <c>rsyslogd -n</c> on a configuration written to <paramref name="directory"/>.</summary>
