@@ -319,7 +319,8 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, IHos
     {
         sequence = 0;
         int size = SpoolRecord.SizeOf(message.Length);
-        if (_stopped || _writeFailed)
+        // After a failed write the buffer waits for the flusher's retry; a failed file creation is retried here.
+        if (_stopped || (_writeFailed && _buffered > 0))
         {
             return false;
         }
@@ -409,6 +410,11 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, IHos
         // The old active segment stays open until the flusher has synced it.
         _active = segment;
         _segments.Add(segment);
+        if (_writeFailed)
+        {
+            Recover();
+        }
+
         return true;
     }
 
@@ -417,7 +423,7 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, IHos
     {
         if (_buffered == 0 || _active is null)
         {
-            return !_writeFailed || TryRecoverLocked();
+            return true;
         }
 
         try
@@ -434,15 +440,19 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, IHos
         _active.Dirty = true;
         _buffered = 0;
         _writtenSequence = _nextSequence - 1;
-        return !_writeFailed || TryRecoverLocked();
+        if (_writeFailed)
+        {
+            Recover();
+        }
+
+        return true;
     }
 
-    private bool TryRecoverLocked()
+    private void Recover()
     {
         _writeFailed = false;
         LogWriteRecovered();
         ReleaseSpaceWaiters();
-        return true;
     }
 
     private void WriteFailed(IOException ex)
@@ -509,6 +519,12 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, IHos
         lock (_lock)
         {
             WriteBufferLocked();
+            if (_writeFailed)
+            {
+                // Let held-back appenders try again once per interval (a file creation may succeed now).
+                ReleaseSpaceWaiters();
+            }
+
             target = _writtenSequence;
             foreach (SpoolSegment segment in _segments)
             {
@@ -631,7 +647,7 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, IHos
                         limit = segment.WrittenLength;
                     }
 
-                    if (readerSegment != segment || reader is null)
+                    if (readerSegment != segment || reader is null || reader.Position != _replayOffset)
                     {
                         reader?.Dispose();
                         reader = new SpoolSegmentReader(segment.Path, _replayOffset);

@@ -37,7 +37,7 @@ public sealed class CrashAndCollectorTests(PostgresServer postgres) : IDisposabl
             daemon.KillHard();
         }
 
-        Assert.InRange(committedBeforeKill, 9000, Lines - 1);
+        Assert.InRange(committedBeforeKill, 9000, Lines); // almost always some short of Lines: the last partial batch waits
         using (LoggedDaemon restarted = await LoggedDaemon.StartAsync(database, _spool, LoggedDaemon.FreeTcpPort(), "--Writer:FlushInterval=00:00:00.200"))
         {
             Assert.Equal(Lines, await Database.WaitForCountAsync(database, "SELECT count(*) FROM logs", Lines));
