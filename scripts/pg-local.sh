@@ -107,7 +107,12 @@ HBA
     fi
 
     local port
-    port=$(free_port) || { say "no free port found"; exit 1; }
+    # A restart keeps the port (tests stop and start the server under a running daemon) when it is still free.
+    if [[ -f "$port_file" ]] && port=$(cat "$port_file") && [[ -n "$port" ]] && ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        say "reusing port $port"
+    else
+        port=$(free_port) || { say "no free port found"; exit 1; }
+    fi
     echo "$port" > "$port_file"
     cat > "$data/postgresql.auto.conf" <<CONF
 # Written by scripts/pg-local.sh

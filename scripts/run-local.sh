@@ -18,4 +18,4 @@ echo "Query it:   psql \"\$(echo '$conn' | sed 's/;/ /g; s/Host=/host=/; s/Port=
 dotnet build "$root/src/XraySyslogSink" -c Release -v quiet -nologo >&2
 XRAYSINK_ConnectionStrings__Postgres="$conn" \
   dotnet "$root/src/XraySyslogSink/bin/Release/net10.0/xraysink.dll" \
-  --Listeners:Udp=127.0.0.1:5514 --Listeners:Tcp=127.0.0.1:5514 "$@"
+  --Listeners:Udp=127.0.0.1:5514 --Listeners:Tcp=127.0.0.1:5514 --Spool:Directory="$root/.pgtmp/run-local-spool" "$@"

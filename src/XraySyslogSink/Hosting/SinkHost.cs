@@ -103,6 +103,7 @@ public static class SinkHost
         AddOptions<XrayOptions, XrayOptionsValidator>(services, configuration, XrayOptions.SectionName);
         AddOptions<DimensionCacheOptions, CacheOptionsValidator>(services, configuration, DimensionCacheOptions.SectionName);
         AddOptions<SchemaOptions, SchemaOptionsValidator>(services, configuration, SchemaOptions.SectionName);
+        AddOptions<SpoolOptions, SpoolOptionsValidator>(services, configuration, SpoolOptions.SectionName);
 
         services.AddSingleton(_ => CreateDataSource(configuration));
         services.AddSingleton<SinkMetrics>();
@@ -117,15 +118,26 @@ public static class SinkHost
         services.AddSingleton<IBatchStore>(sp => new PostgresLogStore(
             sp.GetRequiredService<NpgsqlDataSource>(),
             sp.GetRequiredService<DimensionCaches>(),
-            sp.GetRequiredService<ILogger<PostgresLogStore>>()));
-        // Pre-spool stand-in (not durable): the write-ahead spool replaces this registration.
-        services.AddSingleton<IMessageSpool>(sp => new ChannelSpool(sp.GetRequiredService<SinkChannels>()));
+            sp.GetRequiredService<ILogger<PostgresLogStore>>())
+        {
+            CollectorId = Value<SpoolOptions>(sp).CollectorId,
+        });
+        services.AddSingleton(sp => new MessageSpool(
+            Value<SpoolOptions>(sp),
+            sp.GetRequiredService<SinkChannels>(),
+            ct => SpoolCheckpoints.ReadAsync(sp.GetRequiredService<NpgsqlDataSource>(), Value<SpoolOptions>(sp).CollectorId, ct),
+            sp.GetRequiredService<SinkMetrics>(),
+            sp.GetRequiredService<ILogger<MessageSpool>>()));
+        services.AddSingleton<IMessageSpool>(sp => sp.GetRequiredService<MessageSpool>());
+        services.AddSingleton<ISpoolProgress>(sp => sp.GetRequiredService<MessageSpool>());
         services.AddSingleton<ListenerSupervisor>();
 
-        // Started in this order and stopped in reverse: listeners stop first, the writer drains last,
-        // and the reporter (first in, last out) writes its final line after the drain.
+        // Started in this order and stopped in reverse: listeners stop first, the writer drains, the spool
+        // syncs and closes last, and the reporter (first in, last out) writes its final line after the drain.
+        // The spool opens after the schema (it reads its checkpoint) and before the writer (which starts there).
         services.AddHostedService<ThroughputReporter>();
         services.AddHostedService<DatabaseInitializer>();
+        services.AddHostedService(sp => sp.GetRequiredService<MessageSpool>());
         services.AddHostedService<BatchingWriter>();
         services.AddHostedService<ParserWorkers>();
         services.AddHostedService(sp => sp.GetRequiredService<ListenerSupervisor>());

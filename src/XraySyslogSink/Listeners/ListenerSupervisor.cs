@@ -17,15 +17,15 @@ internal sealed partial class ListenerSupervisor : IHostedService, IAsyncDisposa
 {
     private readonly ListenerOptions _options;
     private readonly SinkChannels _channels;
-    private readonly SinkMetrics _metrics;
     private readonly IMessageSpool _spool;
+    private readonly SinkMetrics _metrics;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<ListenerSupervisor> _logger;
     private UdpSyslogListener? _udp;
     private TcpSyslogListener? _tcp;
     private RelpListener? _relp;
 
-    public ListenerSupervisor(IOptions<ListenerOptions> options, SinkChannels channels, SinkMetrics metrics, IMessageSpool spool, TimeProvider timeProvider, ILogger<ListenerSupervisor> logger)
+    public ListenerSupervisor(IOptions<ListenerOptions> options, SinkChannels channels, IMessageSpool spool, SinkMetrics metrics, TimeProvider timeProvider, ILogger<ListenerSupervisor> logger)
     {
         _spool = spool;
         _options = options.Value;
@@ -57,13 +57,13 @@ internal sealed partial class ListenerSupervisor : IHostedService, IAsyncDisposa
 
         if (udp is not null)
         {
-            _udp = new UdpSyslogListener(udp, _options, _channels.Messages.Writer, _metrics, _timeProvider, _logger);
+            _udp = new UdpSyslogListener(udp, _options, _spool, _metrics, _timeProvider, _logger);
             _udp.Start();
         }
 
         if (tcp is not null)
         {
-            _tcp = new TcpSyslogListener(tcp, _options, _channels.Messages.Writer, _metrics, _timeProvider, _logger);
+            _tcp = new TcpSyslogListener(tcp, _options, _spool, _metrics, _timeProvider, _logger);
             _tcp.Start();
         }
 

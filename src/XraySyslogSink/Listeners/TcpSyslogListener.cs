@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using XraySyslogSink.Pipeline;
+using XraySyslogSink.Spool;
 using XraySyslogSink.Syslog;
 using XraySyslogSink.Telemetry;
 
@@ -12,14 +13,14 @@ namespace XraySyslogSink.Listeners;
 
 /// <summary>
 /// Receives syslog over TCP. Each connection reads through its own <see cref="PipeReader"/>, frames with a
-/// <see cref="SyslogFrameDecoder"/> and waits on the message queue when it is full, so a slow database slows
-/// the senders (TCP backpressure) instead of losing lines.
+/// <see cref="SyslogFrameDecoder"/> and appends to the spool, waiting while it is full, so a long database outage
+/// slows the senders (TCP backpressure) instead of losing lines.
 /// </summary>
 internal sealed partial class TcpSyslogListener : IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly ListenerOptions _options;
-    private readonly ChannelWriter<ReceivedMessage> _messages;
+    private readonly IMessageSpool _spool;
     private readonly SinkMetrics _metrics;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
@@ -29,10 +30,10 @@ internal sealed partial class TcpSyslogListener : IAsyncDisposable
     private long _nextConnectionId;
     private Task _acceptLoop = Task.CompletedTask;
 
-    public TcpSyslogListener(IPEndPoint endPoint, ListenerOptions options, ChannelWriter<ReceivedMessage> messages, SinkMetrics metrics, TimeProvider timeProvider, ILogger logger)
+    public TcpSyslogListener(IPEndPoint endPoint, ListenerOptions options, IMessageSpool spool, SinkMetrics metrics, TimeProvider timeProvider, ILogger logger)
     {
         _options = options;
-        _messages = messages;
+        _spool = spool;
         _metrics = metrics;
         _timeProvider = timeProvider;
         _logger = logger;
@@ -204,11 +205,8 @@ internal sealed partial class TcpSyslogListener : IAsyncDisposable
                     messages++;
                     bytes += frame.Length;
                     var message = ReceivedMessage.Copy(frame, peer, Transport.Tcp, receivedAt);
-                    if (!_messages.TryWrite(message))
-                    {
-                        // Backpressure: stop reading this connection until a parser makes room.
-                        await _messages.WriteAsync(message, CancellationToken.None);
-                    }
+                    // Backpressure: while the spool is full this waits, and the connection is not read.
+                    await _spool.AppendAsync(message, _stop.Token);
                 }
             }
             finally

@@ -1,16 +1,16 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using XraySyslogSink.Pipeline;
+using XraySyslogSink.Spool;
 using XraySyslogSink.Telemetry;
 
 namespace XraySyslogSink.Listeners;
 
 /// <summary>
 /// Receives syslog over UDP: one datagram is one message. The receive loop never waits for the pipeline:
-/// when the message queue is full the datagram is dropped and counted, because a UDP sender cannot be
+/// when the spool is full the datagram is dropped and counted, because a UDP sender cannot be
 /// slowed down and a stalled loop would only move the loss into the kernel, uncounted.
 /// </summary>
 internal sealed partial class UdpSyslogListener : IAsyncDisposable
@@ -19,7 +19,7 @@ internal sealed partial class UdpSyslogListener : IAsyncDisposable
     private const int MaxDatagramSize = 65_535;
 
     private readonly Socket _socket;
-    private readonly ChannelWriter<ReceivedMessage> _messages;
+    private readonly IMessageSpool _spool;
     private readonly SinkMetrics _metrics;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
@@ -28,9 +28,9 @@ internal sealed partial class UdpSyslogListener : IAsyncDisposable
     private int _disposed;
     private Task _loop = Task.CompletedTask;
 
-    public UdpSyslogListener(IPEndPoint endPoint, ListenerOptions options, ChannelWriter<ReceivedMessage> messages, SinkMetrics metrics, TimeProvider timeProvider, ILogger logger)
+    public UdpSyslogListener(IPEndPoint endPoint, ListenerOptions options, IMessageSpool spool, SinkMetrics metrics, TimeProvider timeProvider, ILogger logger)
     {
-        _messages = messages;
+        _spool = spool;
         _metrics = metrics;
         _timeProvider = timeProvider;
         _logger = logger;
@@ -129,10 +129,9 @@ internal sealed partial class UdpSyslogListener : IAsyncDisposable
             }
 
             var message = ReceivedMessage.Copy(datagram, PeerOf(peerAddress), Transport.Udp, _timeProvider.GetUtcNow());
-            if (!_messages.TryWrite(message))
+            if (!_spool.TryAppend(message, out _))
             {
-                message.Release();
-                _metrics.UdpDropped("queue_full");
+                _metrics.UdpDropped("spool_full");
             }
         }
     }

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using XraySyslogSink.Spool;
 using XraySyslogSink.Storage;
 using XraySyslogSink.Telemetry;
 
@@ -14,6 +15,11 @@ namespace XraySyslogSink.Pipeline;
 /// and retries it with exponential back-off; meanwhile nothing more is read, so the queues fill and the
 /// listeners push back. On shutdown it drains the record queue and flushes what is left.
 /// </summary>
+/// <remarks>
+/// Chunks from the spool carry contiguous sequence ranges but arrive in whatever order the parallel parsers
+/// finish; a chunk joins a batch only after its predecessor, so every batch commits a contiguous range and
+/// the checkpoint stored with it means "everything up to here". After a commit the spool may free that range.
+/// </remarks>
 internal sealed partial class BatchingWriter : IHostedService, IDisposable
 {
     private readonly SinkChannels _channels;
@@ -24,6 +30,12 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
     private readonly ILogger<BatchingWriter> _logger;
     private readonly CancellationTokenSource _abort = new();
     private readonly List<RecordChunk> _batch = [];
+    private readonly ISpoolProgress? _spool;
+
+    // Chunks that arrived before their predecessor, by first sequence number.
+    private readonly SortedList<long, RecordChunk> _early = [];
+    private long _nextSequence;
+    private long _batchLastSequence;
     private int _batchRows;
     private long _batchStartedAt;
     private Task _loop = Task.CompletedTask;
@@ -34,8 +46,10 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
         IOptions<WriterOptions> options,
         SinkMetrics metrics,
         TimeProvider timeProvider,
-        ILogger<BatchingWriter> logger)
+        ILogger<BatchingWriter> logger,
+        ISpoolProgress? spool = null)
     {
+        _spool = spool;
         _channels = channels;
         _store = store;
         _options = options.Value;
@@ -46,6 +60,8 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        // The spool has opened by now (it starts first) and replays from just after its checkpoint.
+        _nextSequence = (_spool?.CommittedSequence ?? 0) + 1;
         _loop = Task.Run(RunAsync, CancellationToken.None);
         return Task.CompletedTask;
     }
@@ -77,7 +93,7 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
                 bool more = await WaitForChunksAsync(reader);
                 while (_batchRows < _options.BatchSize && reader.TryRead(out RecordChunk? chunk))
                 {
-                    Add(chunk);
+                    Accept(chunk);
                 }
 
                 if (_batch.Count > 0 && (!more || _batchRows >= _options.BatchSize || IntervalElapsed()))
@@ -87,6 +103,7 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
 
                 if (!more && _batch.Count == 0 && !reader.TryPeek(out _))
                 {
+                    ReleaseEarlyChunks();
                     return;
                 }
             }
@@ -121,6 +138,59 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
         {
             return true;
         }
+    }
+
+    /// <summary>Adds <paramref name="chunk"/> to the batch in sequence order, holding it back while its predecessor is missing.</summary>
+    private void Accept(RecordChunk chunk)
+    {
+        if (_spool is null || !chunk.HasSequence)
+        {
+            Add(chunk);
+            return;
+        }
+
+        if (chunk.LastSequence < _nextSequence)
+        {
+            // Cannot happen unless something forwards a message twice; committing it again would duplicate rows.
+            LogStaleChunk(chunk.FirstSequence, chunk.LastSequence, _nextSequence);
+            chunk.Release();
+            return;
+        }
+
+        if (chunk.FirstSequence > _nextSequence)
+        {
+            _early.Add(chunk.FirstSequence, chunk);
+            return;
+        }
+
+        Add(chunk);
+        _nextSequence = chunk.LastSequence + 1;
+        _batchLastSequence = chunk.LastSequence;
+        while (_early.Count > 0 && _early.Keys[0] <= _nextSequence)
+        {
+            RecordChunk next = _early.Values[0];
+            _early.RemoveAt(0);
+            Add(next);
+            _nextSequence = next.LastSequence + 1;
+            _batchLastSequence = next.LastSequence;
+        }
+    }
+
+    private void ReleaseEarlyChunks()
+    {
+        if (_early.Count == 0)
+        {
+            return;
+        }
+
+        // Their predecessor never came (shutdown cut it off): they stay in the spool and are replayed at the next start.
+        LogEarlyChunksLeft(_early.Count, _nextSequence);
+        foreach (RecordChunk chunk in _early.Values)
+        {
+            chunk.Release();
+        }
+
+        _early.Clear();
     }
 
     private void Add(RecordChunk chunk)
@@ -163,6 +233,11 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
 
                 _batch.Clear();
                 _batchRows = 0;
+                if (_batchLastSequence > 0)
+                {
+                    _spool?.Committed(_batchLastSequence);
+                }
+
                 return;
             }
             catch (Exception ex) when (!_abort.IsCancellationRequested)
@@ -189,6 +264,12 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Flush of {Rows} rows failed (attempt {Attempt}); the batch is kept and retried in {Delay}")]
     private partial void LogFailure(Exception exception, int rows, int attempt, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Dropped a chunk for spool sequences {First}-{Last}: already past them (next expected {Next})")]
+    private partial void LogStaleChunk(long first, long last, long next);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Chunks} parsed chunks waited for sequence {Next} at shutdown; they stay in the spool for the next start")]
+    private partial void LogEarlyChunksLeft(int chunks, long next);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Flush succeeded after {Attempts} attempts")]
     private partial void LogRecovered(int attempts);

@@ -155,6 +155,22 @@ public readonly struct InetValue : IEquatable<InetValue>
 
     public static bool operator !=(InetValue left, InetValue right) => !left.Equals(right);
 
+    /// <summary>Bytes <see cref="WriteTo"/> writes: family flag, prefix length and the 16 address bytes.</summary>
+    internal const int SerializedLength = 18;
+
+    /// <summary>Writes the value in a fixed layout (the spool stores peers this way).</summary>
+    internal void WriteTo(Span<byte> destination)
+    {
+        destination[0] = IsIPv6 ? (byte)1 : (byte)0;
+        destination[1] = PrefixLength;
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[2..], _high);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[10..], _low);
+    }
+
+    /// <summary>Reads what <see cref="WriteTo"/> wrote.</summary>
+    internal static InetValue ReadFrom(ReadOnlySpan<byte> source) =>
+        new(BinaryPrimitives.ReadUInt64LittleEndian(source[2..]), BinaryPrimitives.ReadUInt64LittleEndian(source[10..]), source[0] == 1, source[1]);
+
     public override string ToString() =>
         !HasValue ? string.Empty : IsHost ? ToIPAddress().ToString() : $"{ToIPAddress()}/{PrefixLength}";
 }

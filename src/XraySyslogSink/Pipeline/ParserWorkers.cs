@@ -13,6 +13,11 @@ namespace XraySyslogSink.Pipeline;
 /// (or whatever it has when the queue runs dry) to the writer. They stop once the listeners have
 /// completed the message queue and it is empty, then complete the record queue.
 /// </summary>
+/// <remarks>
+/// A worker takes a block of consecutive messages at a time (under a short lock), so each chunk accounts
+/// for a contiguous range of spool sequence numbers, skipped and dead-lettered lines included; the writer
+/// puts the chunks back in order and commits ranges, which is what makes replay after a crash exact.
+/// </remarks>
 internal sealed partial class ParserWorkers : IHostedService
 {
     private readonly SinkChannels _channels;
@@ -22,6 +27,7 @@ internal sealed partial class ParserWorkers : IHostedService
     private readonly SinkMetrics _metrics;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<ParserWorkers> _logger;
+    private readonly Lock _takeLock = new();
     private Task[] _workers = [];
 
     public ParserWorkers(
@@ -73,12 +79,22 @@ internal sealed partial class ParserWorkers : IHostedService
         ChannelReader<ReceivedMessage> messages = _channels.Messages.Reader;
         ChannelWriter<RecordChunk> records = _channels.Records.Writer;
         var chunk = new RecordChunk();
+        ReceivedMessage[] block = new ReceivedMessage[RecordChunk.DefaultCapacity];
         try
         {
             while (await messages.WaitToReadAsync())
             {
-                while (messages.TryRead(out ReceivedMessage message))
+                int count = TakeBlock(messages, block);
+                if (count == 0)
                 {
+                    continue;
+                }
+
+                chunk.CoverSequences(block[0].FirstSequence, block[count - 1].Sequence);
+                for (int i = 0; i < count; i++)
+                {
+                    ReceivedMessage message = block[i];
+                    block[i] = default;
                     try
                     {
                         builder.Append(message, chunk);
@@ -93,16 +109,11 @@ internal sealed partial class ParserWorkers : IHostedService
                     {
                         message.Release();
                     }
-
-                    if (chunk.IsFull)
-                    {
-                        await SendAsync(builder, chunk, records);
-                        chunk = new RecordChunk();
-                    }
                 }
 
-                // The queue ran dry: hand on what we have so quiet periods do not delay rows.
-                if (!chunk.IsEmpty)
+                // One chunk per block (a block never holds more messages than a chunk has slots), sent even
+                // when every line was skipped, so the writer sees every sequence number.
+                if (!chunk.IsEmpty || chunk.HasSequence)
                 {
                     await SendAsync(builder, chunk, records);
                     chunk = new RecordChunk();
@@ -115,13 +126,28 @@ internal sealed partial class ParserWorkers : IHostedService
         }
         finally
         {
-            if (!chunk.IsEmpty && !records.TryWrite(chunk))
+            if ((!chunk.IsEmpty || chunk.HasSequence) && !records.TryWrite(chunk))
             {
                 LogChunkLostAtShutdown(chunk.Count);
             }
 
             builder.Counts.ReportTo(_metrics);
         }
+    }
+
+    /// <summary>Takes up to a block of consecutive messages; the lock keeps another worker from interleaving.</summary>
+    private int TakeBlock(ChannelReader<ReceivedMessage> messages, ReceivedMessage[] block)
+    {
+        int count = 0;
+        lock (_takeLock)
+        {
+            while (count < block.Length && messages.TryRead(out ReceivedMessage message))
+            {
+                block[count++] = message;
+            }
+        }
+
+        return count;
     }
 
     private async ValueTask SendAsync(AccessRecordBuilder builder, RecordChunk chunk, ChannelWriter<RecordChunk> records)

@@ -11,14 +11,25 @@ public readonly struct ReceivedMessage
 {
     private readonly byte[] _buffer;
 
-    private ReceivedMessage(byte[] buffer, int length, InetValue peer, Transport transport, DateTimeOffset receivedAt)
+    private ReceivedMessage(byte[] buffer, int length, InetValue peer, Transport transport, DateTimeOffset receivedAt, long firstSequence = 0, long sequence = 0)
     {
         _buffer = buffer;
         Length = length;
         Peer = peer;
         Transport = transport;
         ReceivedAt = receivedAt;
+        FirstSequence = firstSequence;
+        Sequence = sequence;
     }
+
+    /// <summary>The spool's sequence number for this message (0 before the spool has taken it).</summary>
+    public long Sequence { get; }
+
+    /// <summary>
+    /// The first sequence number this message accounts for: its own, or, when the spool skipped a corrupt
+    /// stretch just before it, the first number lost there, so the writer's committed range stays contiguous.
+    /// </summary>
+    public long FirstSequence { get; }
 
     public int Length { get; }
 
@@ -46,6 +57,10 @@ public readonly struct ReceivedMessage
         bytes.CopyTo(buffer);
         return new ReceivedMessage(buffer, length, peer, transport, receivedAt);
     }
+
+    /// <summary>The same message (same buffer) numbered by the spool.</summary>
+    public ReceivedMessage WithSequence(long firstSequence, long sequence) =>
+        new(_buffer, Length, Peer, Transport, ReceivedAt, firstSequence, sequence);
 
     /// <summary>Returns the buffer to the pool; the message must not be read afterwards.</summary>
     public void Release()

@@ -27,6 +27,21 @@ public sealed class RecordChunk
 
     public bool IsEmpty => Count == 0 && (_deadLetters is null || _deadLetters.Count == 0);
 
+    /// <summary>First spool sequence number this chunk accounts for (0 when not from the spool).</summary>
+    public long FirstSequence { get; private set; }
+
+    /// <summary>Last spool sequence number this chunk accounts for, skipped and dead-lettered messages included.</summary>
+    public long LastSequence { get; private set; }
+
+    public bool HasSequence => LastSequence > 0;
+
+    /// <summary>Marks the contiguous range of spool sequence numbers whose messages produced this chunk.</summary>
+    public void CoverSequences(long first, long last)
+    {
+        FirstSequence = first;
+        LastSequence = last;
+    }
+
     public Span<AccessRecord> Records => _records.AsSpan(0, Count);
 
     public IReadOnlyList<DeadLetter> DeadLetters => (IReadOnlyList<DeadLetter>?)_deadLetters ?? [];

@@ -13,6 +13,9 @@ public sealed partial class PostgresLogStore : IBatchStore
 {
     private const string BisectSavepoint = "xraysink_rows";
 
+    // CommitAsync's answer when the batch's spool range was already committed (a retry after a lost COMMIT reply).
+    private const int AlreadyCommitted = -1;
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger<PostgresLogStore> _logger;
     private readonly DimensionResolver _resolver;
@@ -35,11 +38,25 @@ public sealed partial class PostgresLogStore : IBatchStore
         _partitions = partitions ?? new PartitionManager(logger);
     }
 
+    /// <summary>
+    /// The collector whose <c>spool_checkpoints</c> row each batch advances, in the batch's own transaction,
+    /// to the highest spool sequence number of its chunks. Null: no checkpoint (chunks not from a spool).
+    /// </summary>
+    public string? CollectorId { get; init; }
+
     public async Task<FlushResult> WriteBatchAsync(IReadOnlyList<RecordChunk> chunks, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(chunks);
+        long checkpoint = CollectorId is null ? 0 : chunks.Max(c => c.LastSequence);
         if (chunks.All(c => c.IsEmpty))
         {
+            if (checkpoint > 0)
+            {
+                // Only skipped lines: nothing to store, but the spool may forget them.
+                await using NpgsqlConnection idle = await _dataSource.OpenConnectionAsync(cancellationToken);
+                await SpoolCheckpoints.AdvanceAsync(idle, null, CollectorId!, checkpoint, cancellationToken);
+            }
+
             return new FlushResult(0, 0, 0);
         }
 
@@ -56,7 +73,7 @@ public sealed partial class PostgresLogStore : IBatchStore
             await _partitions.EnsureAsync(connection, days.Keys, cancellationToken);
             try
             {
-                written = await CommitAsync(connection, chunks, days, rejected, cancellationToken);
+                written = await CommitAsync(connection, chunks, days, rejected, checkpoint, cancellationToken);
                 break;
             }
             catch (PostgresException e) when (attempt == 1 && e.SqlState == PostgresErrors.UndefinedTable)
@@ -71,6 +88,12 @@ public sealed partial class PostgresLogStore : IBatchStore
                 // Rows the bisection rejected in the failed attempt are found again on the next one.
                 rejected.RemoveRange(dimensionRejected, rejected.Count - dimensionRejected);
             }
+        }
+
+        if (written == AlreadyCommitted)
+        {
+            LogAlreadyCommitted(_logger, checkpoint);
+            return new FlushResult(0, 0, 0);
         }
 
         int chunkDeadLetters = chunks.Sum(c => c.DeadLetters.Count);
@@ -133,12 +156,18 @@ public sealed partial class PostgresLogStore : IBatchStore
         IReadOnlyList<RecordChunk> chunks,
         SortedDictionary<DateOnly, List<RowRef>> days,
         List<RejectedRow> rejected,
+        long checkpoint,
         CancellationToken cancellationToken)
     {
         try
         {
             // Fast path: no savepoints, every row in one COPY per day.
             await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken);
+            if (!await AdvanceCheckpointAsync(connection, transaction, checkpoint, cancellationToken))
+            {
+                return AlreadyCommitted;
+            }
+
             int written = 0;
             foreach ((DateOnly day, List<RowRef> rows) in days)
             {
@@ -159,6 +188,11 @@ public sealed partial class PostgresLogStore : IBatchStore
         // each COPY runs under a savepoint; a failing range is rolled back and halved down to single rows.
         await using (NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
+            if (!await AdvanceCheckpointAsync(connection, transaction, checkpoint, cancellationToken))
+            {
+                return AlreadyCommitted;
+            }
+
             int written = 0;
             foreach ((DateOnly day, List<RowRef> rows) in days)
             {
@@ -208,6 +242,10 @@ public sealed partial class PostgresLogStore : IBatchStore
             + await CopyBisectingAsync(connection, transaction, day, chunks, rows[half..], rejected, cancellationToken);
     }
 
+    /// <summary>Advances the checkpoint first, which also locks this collector's row for the transaction.</summary>
+    private async Task<bool> AdvanceCheckpointAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long checkpoint, CancellationToken cancellationToken) =>
+        checkpoint <= 0 || await SpoolCheckpoints.AdvanceAsync(connection, transaction, CollectorId!, checkpoint, cancellationToken);
+
     private static Task CopyDeadLettersAsync(NpgsqlConnection connection, IReadOnlyList<RecordChunk> chunks, List<RejectedRow> rejected, CancellationToken cancellationToken)
     {
         IEnumerable<DeadLetter> fromChunks = chunks.SelectMany(c => c.DeadLetters);
@@ -228,6 +266,9 @@ public sealed partial class PostgresLogStore : IBatchStore
     }
 
     private static ArraySegment<RowRef> ToSegment(List<RowRef> rows) => rows.ToArray();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The batch up to spool sequence {Sequence} was already committed (its COMMIT reply was lost); not written again")]
+    private static partial void LogAlreadyCommitted(ILogger logger, long sequence);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A logs partition is missing ({Error}); recreating it and retrying the batch once")]
     private static partial void LogPartitionMissing(ILogger logger, string error);

@@ -1,6 +1,6 @@
 namespace XraySyslogSink.Storage;
 
-/// <summary>The seed schema's DDL (docs: database-schema.md), verbatim, plus the sink's own <c>dead_letters</c>.</summary>
+/// <summary>The seed schema's DDL (docs: database-schema.md), verbatim, plus the sink's own <c>dead_letters</c> and <c>spool_checkpoints</c>.</summary>
 internal static class SchemaSql
 {
     public const string Tables = """
@@ -56,6 +56,12 @@ internal static class SchemaSql
             peer INET,
             reason TEXT NOT NULL,
             raw TEXT NOT NULL
+        );
+
+        CREATE TABLE IF NOT EXISTS spool_checkpoints (
+            collector_id TEXT PRIMARY KEY,
+            sequence BIGINT NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL
         );
         """;
 

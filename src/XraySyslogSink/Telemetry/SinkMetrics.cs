@@ -34,6 +34,8 @@ public sealed class SinkMetrics : IDisposable
     private readonly Counter<long> _cacheHits;
     private readonly Counter<long> _cacheMisses;
     private readonly List<(string Stage, Func<int> Depth)> _queues = [];
+    private readonly Histogram<double> _spoolSyncDuration;
+    private Spool.MessageSpool? _spool;
 
     private long _totalMessages;
     private long _totalBytes;
@@ -69,6 +71,11 @@ public sealed class SinkMetrics : IDisposable
         _cacheHits = _meter.CreateCounter<long>("xraysink.dimension_cache.hits", "{lookup}", "Dimension values found in memory, by dimension.");
         _cacheMisses = _meter.CreateCounter<long>("xraysink.dimension_cache.misses", "{lookup}", "Dimension values the writer had to resolve in PostgreSQL, by dimension.");
         _meter.CreateObservableGauge("xraysink.queue.depth", ObserveQueues, "{item}", "Items waiting between stages, by stage.");
+        _spoolSyncDuration = _meter.CreateHistogram<double>("xraysink.spool.sync.duration", "s", "Time to fsync the spool once (group commit).");
+        _meter.CreateObservableGauge("xraysink.spool.bytes", () => SpoolBytes, "By", "Bytes of spool segment files not yet freed.");
+        _meter.CreateObservableCounter("xraysink.spool.appended", () => _spool?.Appended ?? 0, "{message}", "Messages appended to the spool.");
+        _meter.CreateObservableCounter("xraysink.spool.replayed", () => _spool?.Replayed ?? 0, "{message}", "Messages forwarded to the parsers from disk (after the queue was full, or at start).");
+        _meter.CreateObservableCounter("xraysink.spool.corrupt_bytes", () => _spool?.CorruptBytes ?? 0, "By", "Spool bytes skipped on replay because their length or CRC was wrong.");
     }
 
     public long TotalMessages => Volatile.Read(ref _totalMessages);
@@ -88,6 +95,13 @@ public sealed class SinkMetrics : IDisposable
     public long TotalOversize => Volatile.Read(ref _totalOversize);
 
     public long TotalFlushFailures => Volatile.Read(ref _totalFlushFailures);
+
+    /// <summary>Bytes the spool holds on disk (0 before it opens).</summary>
+    public long SpoolBytes => _spool?.Bytes ?? 0;
+
+    internal void TrackSpool(Spool.MessageSpool spool) => _spool = spool;
+
+    public void SpoolSynced(TimeSpan duration) => _spoolSyncDuration.Record(duration.TotalSeconds);
 
     /// <summary>Registers a queue whose depth <c>xraysink.queue.depth</c> reports under <paramref name="stage"/>.</summary>
     public void TrackQueue(string stage, Func<int> depth)

@@ -70,6 +70,8 @@ internal sealed partial class ThroughputReporter : BackgroundService
             text.Append(CultureInfo.InvariantCulture, $" {stage}={depth}");
         }
 
+        text.Append(CultureInfo.InvariantCulture, $", spool {_metrics.SpoolBytes} bytes");
+
         return text.ToString();
     }
 

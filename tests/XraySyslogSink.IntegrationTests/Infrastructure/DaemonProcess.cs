@@ -16,8 +16,14 @@ public static class DaemonProcess
         }
     }
 
+    /// <summary>Starts the daemon; without a <c>--Spool:Directory</c> argument it gets a fresh temporary one.</summary>
     public static Process Start(params string[] arguments)
     {
+        if (!Array.Exists(arguments, a => a.StartsWith("--Spool:Directory=", StringComparison.Ordinal)))
+        {
+            arguments = [$"--Spool:Directory={NewSpoolDirectory()}", .. arguments];
+        }
+
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -36,6 +42,9 @@ public static class DaemonProcess
         process.BeginOutputReadLine();
         return process;
     }
+
+    /// <summary>A path under the temp directory for a spool (not created; the daemon creates it).</summary>
+    public static string NewSpoolDirectory() => Path.Combine(Path.GetTempPath(), "xraysink-spool-" + Guid.NewGuid().ToString("N"));
 
     public static async Task WaitForPortAsync(int port, Process daemon)
     {

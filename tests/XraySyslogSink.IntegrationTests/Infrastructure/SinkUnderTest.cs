@@ -19,10 +19,11 @@ public sealed class SinkUnderTest : IAsyncDisposable
 {
     private readonly IHost _host;
 
-    private SinkUnderTest(IHost host, string connectionString)
+    private SinkUnderTest(IHost host, string connectionString, string spoolDirectory)
     {
         _host = host;
         ConnectionString = connectionString;
+        SpoolDirectory = spoolDirectory;
         ListenerSupervisor listeners = host.Services.GetRequiredService<ListenerSupervisor>();
         TcpEndPoint = listeners.TcpEndPoint!;
         UdpEndPoint = listeners.UdpEndPoint!;
@@ -30,6 +31,11 @@ public sealed class SinkUnderTest : IAsyncDisposable
     }
 
     public string ConnectionString { get; }
+
+    /// <summary>The spool directory in use: a fresh temporary one (deleted at dispose) unless the test passed <c>--Spool:Directory</c>.</summary>
+    public string SpoolDirectory { get; }
+
+    public IServiceProvider Services => _host.Services;
 
     public IPEndPoint TcpEndPoint { get; }
 
@@ -43,9 +49,11 @@ public sealed class SinkUnderTest : IAsyncDisposable
 
     public static async Task<SinkUnderTest> StartAsync(string connectionString, params string[] extraArguments)
     {
+        string spool = Path.Combine(Path.GetTempPath(), "xraysink-spool-" + Guid.NewGuid().ToString("N"));
         string[] args =
         [
             $"--ConnectionStrings:Postgres={connectionString}",
+            $"--Spool:Directory={spool}",
             "--Listeners:Udp=127.0.0.1:0",
             "--Listeners:Tcp=127.0.0.1:0",
             "--Writer:FlushInterval=00:00:00.200",
@@ -53,7 +61,7 @@ public sealed class SinkUnderTest : IAsyncDisposable
         ];
         IHost host = SinkHost.Build(args, logging => logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
         await host.StartAsync();
-        return new SinkUnderTest(host, connectionString);
+        return new SinkUnderTest(host, connectionString, host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<XraySyslogSink.Spool.SpoolOptions>>().Value.Directory);
     }
 
     public Task StopAsync() => _host.StopAsync();
@@ -62,6 +70,10 @@ public sealed class SinkUnderTest : IAsyncDisposable
     {
         await _host.StopAsync();
         _host.Dispose();
+        if (SpoolDirectory.Contains("xraysink-spool-", StringComparison.Ordinal) && Directory.Exists(SpoolDirectory))
+        {
+            Directory.Delete(SpoolDirectory, recursive: true);
+        }
     }
 
     /// <summary>Sends <paramref name="payload"/> over one TCP connection and closes it.</summary>
