@@ -4,6 +4,7 @@ using System.Net;
 using System.Reflection;
 using Microsoft.Extensions.Options;
 using XraySyslogSink.Listeners;
+using XraySyslogSink.Listeners.Security;
 using XraySyslogSink.Pipeline;
 using XraySyslogSink.Spool;
 using XraySyslogSink.Storage;
@@ -84,6 +85,96 @@ internal sealed class ListenerOptionsValidator() : SectionValidator<ListenerOpti
         }
 
         RequirePositive(options.IdleTimeout, nameof(options.IdleTimeout), failures);
+        ValidateSecurity(options, failures);
+    }
+
+    private void ValidateSecurity(ListenerOptions options, List<string> failures)
+    {
+        var ports = new Dictionary<int, string>();
+        foreach ((string name, string value) in (ReadOnlySpan<(string, string)>)[(nameof(options.Tcp), options.Tcp), (nameof(options.Relp), options.Relp), (nameof(options.Tls), options.Tls), (nameof(options.RelpTls), options.RelpTls)])
+        {
+            if (!ListenAddress.TryParse(value, out IPEndPoint? endPoint, out string? error))
+            {
+                if (name is nameof(options.Tls) or nameof(options.RelpTls))
+                {
+                    failures.Add($"{Key(name)}: {error}");
+                }
+
+                continue;
+            }
+
+            if (endPoint is null || endPoint.Port == 0)
+            {
+                continue;
+            }
+
+            if (ports.TryGetValue(endPoint.Port, out string? other))
+            {
+                // Tcp and Relp sharing a port is reported above.
+                if (!(other == nameof(options.Tcp) && name == nameof(options.Relp)))
+                {
+                    failures.Add($"{Key(name)} and {Key(other)} cannot share port {endPoint.Port}");
+                }
+            }
+            else
+            {
+                ports[endPoint.Port] = name;
+            }
+        }
+
+        if (SourceFilter.Validate(options) is { } sourceError)
+        {
+            failures.Add(sourceError);
+        }
+
+        if (options.MaxBufferedBytesPerConnection < options.MaxMessageSize + 1024)
+        {
+            failures.Add($"{Key(nameof(options.MaxBufferedBytesPerConnection))} must be at least {Key(nameof(options.MaxMessageSize))} + 1024 (got {options.MaxBufferedBytesPerConnection})");
+        }
+
+        if (options.MaxConnectionsPerSource > options.MaxConnections)
+        {
+            failures.Add($"{Key(nameof(options.MaxConnectionsPerSource))} must not be above {Key(nameof(options.MaxConnections))}");
+        }
+    }
+}
+
+/// <summary>
+/// Checks the <c>Tls</c> section when <c>Listeners:Tls</c> or <c>Listeners:RelpTls</c> is on: the files exist and load,
+/// the key matches the certificate, and the allow lists make sense.
+/// </summary>
+internal sealed class TlsOptionsValidator(IOptions<ListenerOptions> listeners) : SectionValidator<TlsOptions>(TlsOptions.SectionName)
+{
+    protected override void ValidateMore(TlsOptions options, List<string> failures)
+    {
+        RequirePositive(options.HandshakeTimeout, nameof(options.HandshakeTimeout), failures);
+        foreach (string fingerprint in options.AllowedClientFingerprints)
+        {
+            if (TlsCredentials.ParseFingerprint(fingerprint) is null)
+            {
+                failures.Add($"{Key(nameof(options.AllowedClientFingerprints))}: '{fingerprint}' is not a SHA-256 fingerprint (64 hex digits, colons allowed)");
+            }
+        }
+
+        if (options.ClientCertificates == ClientCertificateMode.None && (options.AllowedClientNames.Length > 0 || options.AllowedClientFingerprints.Length > 0))
+        {
+            failures.Add($"{Key(nameof(options.AllowedClientNames))} and {Key(nameof(options.AllowedClientFingerprints))} need {Key(nameof(options.ClientCertificates))}=Require (or Optional)");
+        }
+
+        ListenerOptions listening = listeners.Value;
+        if (string.IsNullOrWhiteSpace(listening.Tls) && string.IsNullOrWhiteSpace(listening.RelpTls))
+        {
+            return;
+        }
+
+        try
+        {
+            TlsCredentials.Load(options).Certificate.Dispose();
+        }
+        catch (TlsConfigurationException ex)
+        {
+            failures.Add(ex.Message);
+        }
     }
 }
 

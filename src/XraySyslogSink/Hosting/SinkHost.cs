@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using NLog.Extensions.Logging;
 using Npgsql;
 using XraySyslogSink.Listeners;
+using XraySyslogSink.Listeners.Security;
 using XraySyslogSink.Pipeline;
 using XraySyslogSink.Spool;
 using XraySyslogSink.Storage;
@@ -104,6 +105,7 @@ public static class SinkHost
         AddOptions<DimensionCacheOptions, CacheOptionsValidator>(services, configuration, DimensionCacheOptions.SectionName);
         AddOptions<SchemaOptions, SchemaOptionsValidator>(services, configuration, SchemaOptions.SectionName);
         AddOptions<SpoolOptions, SpoolOptionsValidator>(services, configuration, SpoolOptions.SectionName);
+        AddOptions<TlsOptions, TlsOptionsValidator>(services, configuration, TlsOptions.SectionName);
 
         services.AddSingleton(_ => CreateDataSource(configuration));
         services.AddSingleton<SinkMetrics>();
@@ -130,6 +132,7 @@ public static class SinkHost
             sp.GetRequiredService<ILogger<MessageSpool>>()));
         services.AddSingleton<IMessageSpool>(sp => sp.GetRequiredService<MessageSpool>());
         services.AddSingleton<ISpoolProgress>(sp => sp.GetRequiredService<MessageSpool>());
+        services.AddSingleton<SourceFilter>();
         services.AddSingleton<ListenerSupervisor>();
 
         // Started in this order and stopped in reverse: listeners stop first, the writer drains, the spool

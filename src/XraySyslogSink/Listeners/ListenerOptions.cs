@@ -20,6 +20,28 @@ public sealed class ListenerOptions
     public string Relp { get; set; } = "";
 
     /// <summary>
+    /// RFC 5425 syslog over TLS (octet-counted frames, TLS 1.2/1.3) <c>host:port</c>, usually <c>0.0.0.0:6514</c>;
+    /// empty = off (the default). The certificate and client authentication are in the <c>Tls</c> section.
+    /// </summary>
+    public string Tls { get; set; } = "";
+
+    /// <summary>RELP over TLS (rsyslog <c>omrelp tls="on"</c>) <c>host:port</c>; empty = off (the default). Uses the <c>Tls</c> section.</summary>
+    public string RelpTls { get; set; } = "";
+
+    /// <summary>
+    /// Source networks allowed to send, as CIDR (<c>10.0.0.0/8</c>, <c>2001:db8::/32</c>) or single addresses; empty
+    /// (the default) allows everyone. Other sources are dropped (UDP) or closed at accept (stream listeners) and counted.
+    /// </summary>
+    public string[] AllowedSources { get; set; } = [];
+
+    /// <summary>
+    /// Per-listener lists replacing <see cref="AllowedSources"/> for that listener: keys <c>Udp</c>, <c>Tcp</c>,
+    /// <c>Tls</c>, <c>Relp</c>, <c>RelpTls</c> (e.g. <c>Listeners:AllowedSourcesByListener:Udp:0=10.0.0.0/8</c>).
+    /// Default: none (every listener uses <see cref="AllowedSources"/>).
+    /// </summary>
+    public Dictionary<string, string[]> AllowedSourcesByListener { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
     /// Largest message kept, in bytes (default 8192, rsyslog's default maximum). A larger datagram or
     /// frame is discarded whole and counted.
     /// </summary>
@@ -40,10 +62,25 @@ public sealed class ListenerOptions
     [Range(64 * 1024, int.MaxValue)]
     public int UdpReceiveBufferSize { get; set; } = 32 * 1024 * 1024;
 
-    /// <summary>Concurrent TCP connections accepted (default 1024); further ones are closed and counted.</summary>
+    /// <summary>Concurrent connections accepted per stream listener (TCP, TLS, RELP; default 1024); further ones are closed and counted.</summary>
     [Range(1, 1_000_000)]
     public int MaxConnections { get; set; } = 1024;
 
-    /// <summary>A TCP connection that sends nothing for this long is closed (default 1 hour; rsyslog keeps idle connections open).</summary>
+    /// <summary>
+    /// Concurrent connections one source address may hold per stream listener (default 16; an rsyslog node uses
+    /// one per action). Further ones are closed and counted as <c>too_many_from_source</c>.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxConnectionsPerSource { get; set; } = 16;
+
+    /// <summary>
+    /// Received bytes one connection may hold in memory unconsumed (default 256 KiB): a partial frame, or a RELP
+    /// frame read whole. Must be at least <see cref="MaxMessageSize"/> plus 1 KiB. A connection over it is closed
+    /// and counted as <c>buffer_limit</c>; each connection also holds one 64 KiB read buffer.
+    /// </summary>
+    [Range(2048, 64 * 1024 * 1024)]
+    public int MaxBufferedBytesPerConnection { get; set; } = 256 * 1024;
+
+    /// <summary>A TCP, TLS or RELP connection that sends nothing for this long is closed (default 1 hour; rsyslog keeps idle connections open).</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromHours(1);
 }

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using XraySyslogSink.Listeners.Security;
 using XraySyslogSink.Pipeline;
 using XraySyslogSink.Spool;
 using XraySyslogSink.Syslog;
@@ -12,9 +13,12 @@ using XraySyslogSink.Telemetry;
 namespace XraySyslogSink.Listeners;
 
 /// <summary>
-/// Receives syslog over TCP. Each connection reads through its own <see cref="PipeReader"/>, frames with a
+/// Receives syslog over TCP, or over TLS (RFC 5425) when given a <see cref="TlsAuthenticator"/>. Each connection is
+/// admitted by a <see cref="ConnectionAdmission"/> (allow list, total and per-source limits), reads through its own
+/// <see cref="PipeReader"/> (over the <see cref="System.Net.Security.SslStream"/> for TLS), frames with a
 /// <see cref="SyslogFrameDecoder"/> and appends to the spool, waiting while it is full, so a long database outage
-/// slows the senders (TCP backpressure) instead of losing lines.
+/// slows the senders (TCP backpressure) instead of losing lines. On the plain port a TLS ClientHello is recognised,
+/// reported once per address and the connection closed.
 /// </summary>
 internal sealed partial class TcpSyslogListener : IAsyncDisposable
 {
@@ -24,14 +28,24 @@ internal sealed partial class TcpSyslogListener : IAsyncDisposable
     private readonly SinkMetrics _metrics;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly TlsAuthenticator? _tls;
+    private readonly ConnectionAdmission _admission;
+    private readonly MisdirectedTls _misdirected;
+    private readonly Transport _transport;
+    private readonly string _name;
     private readonly CancellationTokenSource _stop = new();
     private int _disposed;
     private readonly Dictionary<long, Task> _connections = [];
     private long _nextConnectionId;
     private Task _acceptLoop = Task.CompletedTask;
 
-    public TcpSyslogListener(IPEndPoint endPoint, ListenerOptions options, IMessageSpool spool, SinkMetrics metrics, TimeProvider timeProvider, ILogger logger)
+    public TcpSyslogListener(IPEndPoint endPoint, ListenerOptions options, TlsAuthenticator? tls, SourceFilter sources, IMessageSpool spool, SinkMetrics metrics, TimeProvider timeProvider, ILogger logger)
     {
+        _tls = tls;
+        _transport = tls is null ? Transport.Tcp : Transport.Tls;
+        _name = _transport.Name();
+        _admission = new ConnectionAdmission(sources, tls is null ? ListenerKind.Tcp : ListenerKind.Tls, options);
+        _misdirected = new MisdirectedTls(logger);
         _options = options;
         _spool = spool;
         _metrics = metrics;
@@ -40,21 +54,12 @@ internal sealed partial class TcpSyslogListener : IAsyncDisposable
         _socket = ListenSocket.Bind(endPoint, backlog: 512);
 
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
-        LogListening(LocalEndPoint);
+        LogListening(_name, LocalEndPoint);
     }
 
     public IPEndPoint LocalEndPoint { get; }
 
-    public int ConnectionCount
-    {
-        get
-        {
-            lock (_connections)
-            {
-                return _connections.Count;
-            }
-        }
-    }
+    public int ConnectionCount => _admission.Total;
 
     public void Start() => _acceptLoop = Task.Run(AcceptLoopAsync, CancellationToken.None);
 
@@ -100,36 +105,63 @@ internal sealed partial class TcpSyslogListener : IAsyncDisposable
                 continue;
             }
 
-            if (ConnectionCount >= _options.MaxConnections)
+            EndPoint? remote = client.RemoteEndPoint;
+            InetValue peer = PeerOf(remote);
+            string? refusal = _admission.TryAdmit(peer);
+            if (refusal is not null)
             {
-                _metrics.ConnectionRejected("too_many_connections");
-                LogTooManyConnections(client.RemoteEndPoint, _options.MaxConnections);
+                _metrics.ConnectionRejected(_name, refusal);
+                LogRefused(remote, refusal);
                 client.Dispose();
                 continue;
             }
 
-            _metrics.ConnectionAccepted();
+            _metrics.ConnectionAccepted(_name);
             long id = Interlocked.Increment(ref _nextConnectionId);
             lock (_connections)
             {
-                _connections[id] = Task.Run(() => ServeAsync(id, client), CancellationToken.None);
+                _connections[id] = Task.Run(() => ServeAsync(id, client, remote, peer), CancellationToken.None);
             }
         }
     }
 
-    private async Task ServeAsync(long id, Socket client)
+    /// <summary>The peer address as stored with each message (IPv4-mapped IPv6 unmapped), or none.</summary>
+    internal static InetValue PeerOf(EndPoint? remote) =>
+        remote is IPEndPoint ip ? InetValue.FromIPAddress(ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address) : default;
+
+    private async Task ServeAsync(long id, Socket client, EndPoint? remote, InetValue peer)
     {
-        EndPoint? remote = client.RemoteEndPoint;
-        InetValue peer = remote is IPEndPoint ip ? InetValue.FromIPAddress(ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address) : default;
         client.NoDelay = true;
-        var stream = new NetworkStream(client, ownsSocket: true);
-        PipeReader reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024));
+        Stream stream = new NetworkStream(client, ownsSocket: true);
+        PipeReader? reader = null;
         var decoder = new SyslogFrameDecoder(_options.MaxMessageSize, _options.MaxOctetCount);
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         try
         {
             LogConnected(remote);
-            await ReadFramesAsync(reader, decoder, peer, idle);
+            if (_tls is not null)
+            {
+                System.Net.Security.SslStream? secured = await _tls.AuthenticateAsync(stream, remote, _name, _stop.Token);
+                if (secured is null)
+                {
+                    return;
+                }
+
+                stream = secured;
+            }
+
+            reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024));
+            StreamEnd end = await ReadFramesAsync(reader, decoder, peer, idle);
+            if (end == StreamEnd.TlsOnPlainPort)
+            {
+                _metrics.ConnectionRejected(_name, MisdirectedTls.Reason);
+                _misdirected.Report(peer, remote, "Listeners:Tcp", "Listeners:Tls");
+            }
+            else if (end == StreamEnd.BufferLimit)
+            {
+                _metrics.ConnectionRejected(_name, StreamEndReasons.BufferLimit);
+                LogBufferLimit(remote, _options.MaxBufferedBytesPerConnection);
+            }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
@@ -153,8 +185,13 @@ internal sealed partial class TcpSyslogListener : IAsyncDisposable
         }
         finally
         {
-            await reader.CompleteAsync();
+            if (reader is not null)
+            {
+                await reader.CompleteAsync();
+            }
+
             await stream.DisposeAsync();
+            _admission.Release(peer);
             LogDisconnected(remote);
             lock (_connections)
             {
@@ -163,13 +200,31 @@ internal sealed partial class TcpSyslogListener : IAsyncDisposable
         }
     }
 
-    private async Task ReadFramesAsync(PipeReader reader, SyslogFrameDecoder decoder, InetValue peer, CancellationTokenSource idle)
+    private async Task<StreamEnd> ReadFramesAsync(PipeReader reader, SyslogFrameDecoder decoder, InetValue peer, CancellationTokenSource idle)
     {
+        bool firstBytes = _tls is null;
         while (true)
         {
             idle.CancelAfter(_options.IdleTimeout);
             ReadResult read = await reader.ReadAsync(idle.Token);
             ReadOnlySequence<byte> buffer = read.Buffer;
+            if (firstBytes)
+            {
+                StreamStart start = MisdirectedTls.Inspect(read);
+                if (start == StreamStart.Tls)
+                {
+                    return StreamEnd.TlsOnPlainPort;
+                }
+
+                if (start == StreamStart.NeedMoreData)
+                {
+                    reader.AdvanceTo(buffer.Start, buffer.End);
+                    continue;
+                }
+
+                firstBytes = false;
+            }
+
             long messages = 0;
             long bytes = 0;
             DateTimeOffset receivedAt = _timeProvider.GetUtcNow();
@@ -193,7 +248,7 @@ internal sealed partial class TcpSyslogListener : IAsyncDisposable
 
                     if (status == FrameStatus.Oversize)
                     {
-                        _metrics.MessageOversize(Transport.Tcp);
+                        _metrics.MessageOversize(_transport);
                         continue;
                     }
 
@@ -204,7 +259,7 @@ internal sealed partial class TcpSyslogListener : IAsyncDisposable
 
                     messages++;
                     bytes += frame.Length;
-                    var message = ReceivedMessage.Copy(frame, peer, Transport.Tcp, receivedAt);
+                    var message = ReceivedMessage.Copy(frame, peer, _transport, receivedAt);
                     // Backpressure: while the spool is full this waits, and the connection is not read.
                     await _spool.AppendAsync(message, _stop.Token);
                 }
@@ -213,7 +268,7 @@ internal sealed partial class TcpSyslogListener : IAsyncDisposable
             {
                 if (messages > 0)
                 {
-                    _metrics.MessagesReceived(Transport.Tcp, messages, bytes);
+                    _metrics.MessagesReceived(_transport, messages, bytes);
                 }
 
                 reader.AdvanceTo(buffer.Start, buffer.End);
@@ -223,16 +278,27 @@ internal sealed partial class TcpSyslogListener : IAsyncDisposable
             {
                 if (decoder.EndedInsideFrame)
                 {
-                    _metrics.MessageIncomplete(Transport.Tcp);
+                    _metrics.MessageIncomplete(_transport);
                 }
 
-                return;
+                return StreamEnd.Closed;
+            }
+
+            if (buffer.Length > _options.MaxBufferedBytesPerConnection)
+            {
+                return StreamEnd.BufferLimit;
             }
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Listening for syslog on tcp://{EndPoint}")]
-    private partial void LogListening(IPEndPoint endPoint);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listening for syslog on {Scheme}://{EndPoint}")]
+    private partial void LogListening(string scheme, IPEndPoint endPoint);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Refusing connection from {Remote}: {Reason}")]
+    private partial void LogRefused(EndPoint? remote, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing connection from {Remote}: more than {Limit} bytes buffered (Listeners:MaxBufferedBytesPerConnection)")]
+    private partial void LogBufferLimit(EndPoint? remote, int limit);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection from {Remote}")]
     private partial void LogConnected(EndPoint? remote);
@@ -248,9 +314,6 @@ internal sealed partial class TcpSyslogListener : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Closing connection from {Remote}: {Error}")]
     private partial void LogFramingError(EndPoint? remote, string error);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refusing connection from {Remote}: already {Limit} connections (Listeners:MaxConnections)")]
-    private partial void LogTooManyConnections(EndPoint? remote, int limit);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Accept failed: {Error}")]
     private partial void LogAcceptError(SocketError error);

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using XraySyslogSink.Listeners.Security;
 using XraySyslogSink.Pipeline;
 using XraySyslogSink.Spool;
 using XraySyslogSink.Telemetry;
@@ -17,6 +18,7 @@ internal sealed partial class UdpSyslogListener : IAsyncDisposable
 {
     // The largest UDP payload; receiving into a buffer this size lets oversize datagrams be recognised.
     private const int MaxDatagramSize = 65_535;
+    private const string SourceNotAllowed = ConnectionAdmission.SourceNotAllowed;
 
     private readonly Socket _socket;
     private readonly IMessageSpool _spool;
@@ -24,12 +26,14 @@ internal sealed partial class UdpSyslogListener : IAsyncDisposable
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly int _maxMessageSize;
+    private readonly SourceFilter _sources;
     private readonly CancellationTokenSource _stop = new();
     private int _disposed;
     private Task _loop = Task.CompletedTask;
 
-    public UdpSyslogListener(IPEndPoint endPoint, ListenerOptions options, IMessageSpool spool, SinkMetrics metrics, TimeProvider timeProvider, ILogger logger)
+    public UdpSyslogListener(IPEndPoint endPoint, ListenerOptions options, SourceFilter sources, IMessageSpool spool, SinkMetrics metrics, TimeProvider timeProvider, ILogger logger)
     {
+        _sources = sources;
         _spool = spool;
         _metrics = metrics;
         _timeProvider = timeProvider;
@@ -115,6 +119,13 @@ internal sealed partial class UdpSyslogListener : IAsyncDisposable
                 continue;
             }
 
+            InetValue peer = PeerOf(peerAddress);
+            if (!_sources.For(ListenerKind.Udp).Allows(peer))
+            {
+                _metrics.UdpDropped(SourceNotAllowed);
+                continue;
+            }
+
             _metrics.MessagesReceived(Transport.Udp, 1, received);
             if (received > _maxMessageSize)
             {
@@ -128,7 +139,7 @@ internal sealed partial class UdpSyslogListener : IAsyncDisposable
                 continue;
             }
 
-            var message = ReceivedMessage.Copy(datagram, PeerOf(peerAddress), Transport.Udp, _timeProvider.GetUtcNow());
+            var message = ReceivedMessage.Copy(datagram, peer, Transport.Udp, _timeProvider.GetUtcNow());
             if (!_spool.TryAppend(message, out _))
             {
                 _metrics.UdpDropped("spool_full");

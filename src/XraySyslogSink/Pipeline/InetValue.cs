@@ -25,6 +25,12 @@ public readonly struct InetValue : IEquatable<InetValue>
 
     public bool IsIPv6 { get; }
 
+    /// <summary>The upper 64 bits of an IPv6 address (0 for IPv4).</summary>
+    internal ulong High => _high;
+
+    /// <summary>The lower 64 bits of an IPv6 address, or the IPv4 address in its low 32 bits.</summary>
+    internal ulong Low => _low;
+
     /// <summary>32 or 128 for a host address; less for a network such as a masked <c>1.2.*.*</c>.</summary>
     public byte PrefixLength { get; }
 

@@ -6,6 +6,9 @@ public enum Transport : byte
     Udp,
     Tcp,
     Relp,
+
+    /// <summary>RFC 5425 syslog over TLS (<c>Listeners:Tls</c>).</summary>
+    Tls,
 }
 
 public static class TransportNames
@@ -15,6 +18,7 @@ public static class TransportNames
         Transport.Udp => "udp",
         Transport.Tcp => "tcp",
         Transport.Relp => "relp",
+        Transport.Tls => "tls",
         _ => "unknown",
     };
 }

@@ -36,6 +36,7 @@ public sealed class SinkMetrics : IDisposable
     private readonly List<(string Stage, Func<int> Depth)> _queues = [];
     private readonly Histogram<double> _spoolSyncDuration;
     private Spool.MessageSpool? _spool;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _rejectedByReason = new(StringComparer.Ordinal);
 
     private long _totalMessages;
     private long _totalBytes;
@@ -63,8 +64,8 @@ public sealed class SinkMetrics : IDisposable
         _flushFailures = _meter.CreateCounter<long>("xraysink.flush.failures", "{failure}", "Flush attempts that failed and will be retried, by kind.");
         _flushDuration = _meter.CreateHistogram<double>("xraysink.flush.duration", "s", "Time to commit one batch.");
         _udpDropped = _meter.CreateCounter<long>("xraysink.udp.dropped", "{datagram}", "UDP datagrams dropped by the collector, by reason.");
-        _connectionsAccepted = _meter.CreateCounter<long>("xraysink.connections.accepted", "{connection}", "TCP connections accepted.");
-        _connectionsRejected = _meter.CreateCounter<long>("xraysink.connections.rejected", "{connection}", "TCP connections closed at once, by reason.");
+        _connectionsAccepted = _meter.CreateCounter<long>("xraysink.connections.accepted", "{connection}", "Stream connections accepted, by listener.");
+        _connectionsRejected = _meter.CreateCounter<long>("xraysink.connections.rejected", "{connection}", "Stream connections closed before or instead of serving them, by listener and reason.");
         _relpSessionsOpened = _meter.CreateCounter<long>("xraysink.relp.sessions.opened", "{session}", "RELP sessions accepted.");
         _relpSessionsClosed = _meter.CreateCounter<long>("xraysink.relp.sessions.closed", "{session}", "RELP sessions ended, by reason.");
         _relpFramesRejected = _meter.CreateCounter<long>("xraysink.relp.frames.rejected", "{frame}", "RELP frames that ended their session, by reason.");
@@ -189,10 +190,20 @@ public sealed class SinkMetrics : IDisposable
         Interlocked.Increment(ref _totalUdpDropped);
     }
 
-    public void ConnectionAccepted() => _connectionsAccepted.Add(1);
+    public void ConnectionAccepted(string listener = "tcp") =>
+        _connectionsAccepted.Add(1, new KeyValuePair<string, object?>("listener", listener));
 
-    public void ConnectionRejected(string reason) =>
-        _connectionsRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+    public void ConnectionRejected(string reason) => ConnectionRejected("tcp", reason);
+
+    /// <summary>A connection closed before it delivered anything, by listener (tcp, tls, relp, relp_tls) and reason.</summary>
+    public void ConnectionRejected(string listener, string reason)
+    {
+        _connectionsRejected.Add(1, new KeyValuePair<string, object?>("listener", listener), new KeyValuePair<string, object?>("reason", reason));
+        _rejectedByReason.AddOrUpdate(reason, 1, static (_, count) => count + 1);
+    }
+
+    /// <summary>Connections rejected so far for <paramref name="reason"/>, over every listener.</summary>
+    public long TotalRejected(string reason) => _rejectedByReason.TryGetValue(reason, out long count) ? count : 0;
 
     public void RelpSessionOpened() => _relpSessionsOpened.Add(1);
 

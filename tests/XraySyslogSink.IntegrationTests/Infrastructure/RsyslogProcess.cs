@@ -63,9 +63,21 @@ public sealed class RsyslogProcess : IAsyncDisposable
     /// The shipped file <paramref name="shippedFileName"/> with exactly its three operator values replaced and a private
     /// work directory (for imfile's state and the queue files) prepended.
     /// </summary>
-    public static string Configuration(string shippedFileName, IPEndPoint collector, string accessLogPath, string workDirectory)
+    public static string Configuration(string shippedFileName, IPEndPoint collector, string accessLogPath, string workDirectory) =>
+        Configuration(shippedFileName, collector, accessLogPath, workDirectory, new Dictionary<string, string>());
+
+    /// <summary>
+    /// As above, and also replaces each quoted literal in <paramref name="more"/> (e.g. the TLS certificate paths of
+    /// xraysink-forward-tls.conf), each of which must occur exactly once outside comments.
+    /// </summary>
+    public static string Configuration(string shippedFileName, IPEndPoint collector, string accessLogPath, string workDirectory, IReadOnlyDictionary<string, string> more)
     {
         string shipped = File.ReadAllText(Path.Combine(ConfigurationDirectory, shippedFileName));
+        foreach ((string literal, string value) in more)
+        {
+            shipped = ReplaceOnce(shipped, shippedFileName, Quoted(literal), Quoted(value));
+        }
+
         shipped = ReplaceOnce(shipped, shippedFileName, ShippedCollectorHost, Quoted(collector.Address.ToString()));
         shipped = ReplacePortOnce(shipped, shippedFileName, "Port=" + Quoted(collector.Port.ToString(CultureInfo.InvariantCulture)));
         shipped = ReplaceOnce(shipped, shippedFileName, ShippedAccessLog, Quoted(accessLogPath));

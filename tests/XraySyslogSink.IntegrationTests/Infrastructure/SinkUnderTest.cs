@@ -28,7 +28,15 @@ public sealed class SinkUnderTest : IAsyncDisposable
         TcpEndPoint = listeners.TcpEndPoint!;
         UdpEndPoint = listeners.UdpEndPoint!;
         RelpEndPoint = listeners.RelpEndPoint;
+        TlsEndPoint = listeners.TlsEndPoint;
+        RelpTlsEndPoint = listeners.RelpTlsEndPoint;
     }
+
+    /// <summary>The TLS listener, when the test turned it on with <c>--Listeners:Tls=127.0.0.1:0</c>.</summary>
+    public IPEndPoint? TlsEndPoint { get; }
+
+    /// <summary>The RELP-over-TLS listener, when the test turned it on with <c>--Listeners:RelpTls=127.0.0.1:0</c>.</summary>
+    public IPEndPoint? RelpTlsEndPoint { get; }
 
     public string ConnectionString { get; }
 

@@ -49,7 +49,7 @@ public sealed class ShippedRsyslogConfigurationTests : IDisposable
     }
 
     private static IEnumerable<string> ExercisedFiles() =>
-        RsyslogForwardingTests.Variants.Select(variant => (string)variant[0]).Append(RsyslogRelpSender.ShippedFile);
+        RsyslogForwardingTests.Variants.Select(variant => (string)variant[0]).Append(RsyslogRelpSender.ShippedFile).Append(Security.TlsForwardingTests.ShippedFile);
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }

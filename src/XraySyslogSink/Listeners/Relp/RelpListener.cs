@@ -1,13 +1,16 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using XraySyslogSink.Listeners.Security;
+using XraySyslogSink.Pipeline;
 using XraySyslogSink.Spool;
 using XraySyslogSink.Telemetry;
 
 namespace XraySyslogSink.Listeners.Relp;
 
 /// <summary>
-/// Accepts RELP sessions (rsyslog's <c>omrelp</c>) and runs a <see cref="RelpSession"/> for each. Stopping ends
+/// Accepts RELP sessions (rsyslog's <c>omrelp</c>, or <c>omrelp tls="on"</c> when given a <see cref="TlsAuthenticator"/>)
+/// admitted by a <see cref="ConnectionAdmission"/>, and runs a <see cref="RelpSession"/> for each. Stopping ends
 /// the sessions after they have acknowledged every message they already handed to the spool.
 /// </summary>
 internal sealed partial class RelpListener : IAsyncDisposable
@@ -18,6 +21,10 @@ internal sealed partial class RelpListener : IAsyncDisposable
     private readonly SinkMetrics _metrics;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly TlsAuthenticator? _tls;
+    private readonly ConnectionAdmission _admission;
+    private readonly MisdirectedTls _misdirected;
+    private readonly string _name;
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly Dictionary<long, Task> _sessions = [];
@@ -25,8 +32,12 @@ internal sealed partial class RelpListener : IAsyncDisposable
     private int _stopped;
     private Task _acceptLoop = Task.CompletedTask;
 
-    public RelpListener(IPEndPoint endPoint, ListenerOptions options, IMessageSpool spool, SinkMetrics metrics, TimeProvider timeProvider, ILogger logger)
+    public RelpListener(IPEndPoint endPoint, ListenerOptions options, TlsAuthenticator? tls, SourceFilter sources, IMessageSpool spool, SinkMetrics metrics, TimeProvider timeProvider, ILogger logger)
     {
+        _tls = tls;
+        _name = tls is null ? "relp" : "relp_tls";
+        _admission = new ConnectionAdmission(sources, tls is null ? ListenerKind.Relp : ListenerKind.RelpTls, options);
+        _misdirected = new MisdirectedTls(logger);
         _options = options;
         _spool = spool;
         _metrics = metrics;
@@ -35,21 +46,12 @@ internal sealed partial class RelpListener : IAsyncDisposable
         _socket = ListenSocket.Bind(endPoint, backlog: 512);
 
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
-        LogListening(LocalEndPoint);
+        LogListening(tls is null ? "RELP" : "RELP over TLS", LocalEndPoint);
     }
 
     public IPEndPoint LocalEndPoint { get; }
 
-    public int SessionCount
-    {
-        get
-        {
-            lock (_sessions)
-            {
-                return _sessions.Count;
-            }
-        }
-    }
+    public int SessionCount => _admission.Total;
 
     public void Start() => _acceptLoop = Task.Run(AcceptLoopAsync, CancellationToken.None);
 
@@ -113,31 +115,66 @@ internal sealed partial class RelpListener : IAsyncDisposable
                 continue;
             }
 
-            if (SessionCount >= _options.MaxConnections)
+            EndPoint? remote = client.RemoteEndPoint;
+            InetValue peer = TcpSyslogListener.PeerOf(remote);
+            string? refusal = _admission.TryAdmit(peer);
+            if (refusal is not null)
             {
-                _metrics.RelpSessionRefused();
-                LogTooManySessions(client.RemoteEndPoint, _options.MaxConnections);
+                if (refusal == ConnectionAdmission.TooManyConnections)
+                {
+                    _metrics.RelpSessionRefused();
+                }
+
+                _metrics.ConnectionRejected(_name, refusal);
+                LogRefused(remote, refusal);
                 client.Dispose();
                 continue;
             }
 
+            _metrics.ConnectionAccepted(_name);
             long id = Interlocked.Increment(ref _nextSessionId);
-            var session = new RelpSession(client, _spool, _options, _metrics, _timeProvider, _logger, _stop.Token, _abort.Token);
             lock (_sessions)
             {
-                _sessions[id] = Task.Run(() => RunSessionAsync(id, session), CancellationToken.None);
+                _sessions[id] = Task.Run(() => RunSessionAsync(id, client, remote, peer), CancellationToken.None);
             }
         }
     }
 
-    private async Task RunSessionAsync(long id, RelpSession session)
+    private async Task RunSessionAsync(long id, Socket client, EndPoint? remote, InetValue peer)
     {
         try
         {
-            await session.RunAsync();
+            client.NoDelay = true;
+            Stream stream = new NetworkStream(client, ownsSocket: true);
+            if (_tls is not null)
+            {
+                System.Net.Security.SslStream? secured = await _tls.AuthenticateAsync(stream, remote, _name, _stop.Token);
+                if (secured is null)
+                {
+                    return;
+                }
+
+                stream = secured;
+            }
+
+            var session = new RelpSession(stream, remote, peer, _spool, _options, _metrics, _timeProvider, _logger, _stop.Token, _abort.Token)
+            {
+                DetectTls = _tls is null,
+            };
+            StreamEnd end = await session.RunAsync();
+            if (end == StreamEnd.TlsOnPlainPort)
+            {
+                _metrics.ConnectionRejected(_name, MisdirectedTls.Reason);
+                _misdirected.Report(peer, remote, "Listeners:Relp", "Listeners:RelpTls");
+            }
+            else if (end == StreamEnd.BufferLimit)
+            {
+                _metrics.ConnectionRejected(_name, StreamEndReasons.BufferLimit);
+            }
         }
         finally
         {
+            _admission.Release(peer);
             lock (_sessions)
             {
                 _sessions.Remove(id);
@@ -145,11 +182,11 @@ internal sealed partial class RelpListener : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Listening for RELP on tcp://{EndPoint}")]
-    private partial void LogListening(IPEndPoint endPoint);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listening for {Protocol} on tcp://{EndPoint}")]
+    private partial void LogListening(string protocol, IPEndPoint endPoint);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refusing RELP session from {Remote}: already {Limit} sessions (Listeners:MaxConnections)")]
-    private partial void LogTooManySessions(EndPoint? remote, int limit);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Refusing RELP session from {Remote}: {Reason}")]
+    private partial void LogRefused(EndPoint? remote, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "RELP accept failed: {Error}")]
     private partial void LogAcceptError(SocketError error);

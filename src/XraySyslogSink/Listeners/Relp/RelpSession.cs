@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using XraySyslogSink.Listeners.Security;
 using XraySyslogSink.Pipeline;
 using XraySyslogSink.Spool;
 using XraySyslogSink.Telemetry;
@@ -22,7 +23,9 @@ internal sealed partial class RelpSession
     private const int MaxPendingResponses = 4096;
     private const int MaxResponsesPerWrite = 1024;
 
-    private readonly Socket _client;
+    private readonly Stream _stream;
+    private readonly EndPoint? _remote;
+    private readonly InetValue _peer;
     private readonly IMessageSpool _spool;
     private readonly ListenerOptions _options;
     private readonly SinkMetrics _metrics;
@@ -35,9 +38,11 @@ internal sealed partial class RelpSession
 
     /// <param name="stop">Stop reading new commands; what was already taken is still acknowledged.</param>
     /// <param name="abort">Give up at once, acknowledged or not (the shutdown timeout has passed).</param>
-    public RelpSession(Socket client, IMessageSpool spool, ListenerOptions options, SinkMetrics metrics, TimeProvider timeProvider, ILogger logger, CancellationToken stop, CancellationToken abort)
+    public RelpSession(Stream stream, EndPoint? remote, InetValue peer, IMessageSpool spool, ListenerOptions options, SinkMetrics metrics, TimeProvider timeProvider, ILogger logger, CancellationToken stop, CancellationToken abort)
     {
-        _client = client;
+        _stream = stream;
+        _remote = remote;
+        _peer = peer;
         _spool = spool;
         _options = options;
         _metrics = metrics;
@@ -65,14 +70,19 @@ internal sealed partial class RelpSession
         IdleTimeout,
         Shutdown,
         IOError,
+        TlsOnPlainPort,
+        BufferLimit,
     }
 
-    public async Task RunAsync()
+    /// <summary>Check the first bytes for a TLS ClientHello (on the plain RELP port).</summary>
+    public bool DetectTls { get; init; }
+
+    /// <summary>Runs the session to its end; the stream is disposed. Tells the listener when it ended for a reason it counts.</summary>
+    public async Task<StreamEnd> RunAsync()
     {
-        EndPoint? remote = _client.RemoteEndPoint;
-        InetValue peer = remote is IPEndPoint ip ? InetValue.FromIPAddress(ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address) : default;
-        _client.NoDelay = true;
-        var stream = new NetworkStream(_client, ownsSocket: true);
+        EndPoint? remote = _remote;
+        InetValue peer = _peer;
+        Stream stream = _stream;
         PipeReader input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024));
         PipeWriter output = PipeWriter.Create(stream);
         _metrics.RelpSessionOpened();
@@ -106,7 +116,7 @@ internal sealed partial class RelpSession
         {
             // Everything appended is acknowledged before the session goes, so a stop duplicates nothing.
             bool peerListening = await acknowledging;
-            if (peerListening && end is not (SessionEnd.Disconnected or SessionEnd.IOError))
+            if (peerListening && end is not (SessionEnd.Disconnected or SessionEnd.IOError or SessionEnd.TlsOnPlainPort))
             {
                 RelpResponseWriter.WriteServerClose(output);
                 await output.FlushAsync(_abort);
@@ -125,6 +135,13 @@ internal sealed partial class RelpSession
             _metrics.RelpSessionClosed(reason);
             LogSessionEnded(remote, reason);
         }
+
+        return end switch
+        {
+            SessionEnd.TlsOnPlainPort => StreamEnd.TlsOnPlainPort,
+            SessionEnd.BufferLimit => StreamEnd.BufferLimit,
+            _ => StreamEnd.Closed,
+        };
     }
 
     private async Task<SessionEnd> ReceiveAsync(PipeReader input, InetValue peer, EndPoint? remote)
@@ -135,6 +152,7 @@ internal sealed partial class RelpSession
         // A syslog frame may carry up to MaxOctetCount: a message over MaxMessageSize is still read whole,
         // counted and acknowledged (as TCP discards it), because refusing it would make the client resend it forever.
         int maxDataLength = Math.Max(_options.MaxOctetCount, RelpOffers.MaxOfferLength);
+        bool firstBytes = DetectTls;
         while (true)
         {
             idle.CancelAfter(_options.IdleTimeout);
@@ -150,6 +168,23 @@ internal sealed partial class RelpSession
             }
 
             ReadOnlySequence<byte> buffer = read.Buffer;
+            if (firstBytes)
+            {
+                StreamStart start = MisdirectedTls.Inspect(read);
+                if (start == StreamStart.Tls)
+                {
+                    return SessionEnd.TlsOnPlainPort;
+                }
+
+                if (start == StreamStart.NeedMoreData)
+                {
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                    continue;
+                }
+
+                firstBytes = false;
+            }
+
             long messages = 0;
             long bytes = 0;
             DateTimeOffset receivedAt = _timeProvider.GetUtcNow();
@@ -246,6 +281,12 @@ internal sealed partial class RelpSession
 
                 return SessionEnd.Disconnected;
             }
+
+            if (buffer.Length > _options.MaxBufferedBytesPerConnection)
+            {
+                LogBufferLimit(remote, _options.MaxBufferedBytesPerConnection);
+                return SessionEnd.BufferLimit;
+            }
         }
     }
 
@@ -338,10 +379,15 @@ internal sealed partial class RelpSession
         SessionEnd.ProtocolError => "protocol_error",
         SessionEnd.IdleTimeout => "idle_timeout",
         SessionEnd.Shutdown => "shutdown",
+        SessionEnd.TlsOnPlainPort => MisdirectedTls.Reason,
+        SessionEnd.BufferLimit => StreamEndReasons.BufferLimit,
         _ => "io_error",
     };
 
     private readonly record struct PendingResponse(int TransactionNumber, long Sequence, ResponseKind Kind);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing RELP session from {Remote}: more than {Limit} bytes buffered (Listeners:MaxBufferedBytesPerConnection)")]
+    private partial void LogBufferLimit(EndPoint? remote, int limit);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "RELP session from {Remote} started")]
     private partial void LogSessionStarted(EndPoint? remote);

@@ -1,0 +1,217 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Text;
+using XraySyslogSink.IntegrationTests.Infrastructure;
+using XraySyslogSink.IntegrationTests.Rsyslog;
+
+namespace XraySyslogSink.IntegrationTests.Security;
+
+/// <summary>
+/// A real rsyslogd running config/rsyslog/xraysink-forward-tls.conf (gtls, and the same file with the ossl driver)
+/// with its own node certificate against the collector's <c>Listeners:Tls</c>: trusted nodes deliver every line,
+/// untrusted or certificate-less ones are refused and counted; handshakes that stall are cut.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class TlsForwardingTests(PostgresServer postgres) : IDisposable
+{
+    public const string ShippedFile = "xraysink-forward-tls.conf";
+
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("xraysink-rsyslog-tls-").FullName;
+    private readonly TestCertificates _pki = new();
+
+    public static TheoryData<string> Drivers => new() { "gtls", "ossl" };
+
+    [Theory]
+    [MemberData(nameof(Drivers))]
+    public async Task A_node_with_a_trusted_certificate_delivers_every_line(string driver)
+    {
+        NodeAccessLog log = NodeAccessLog.Build(rounds: 2);
+        await using SinkUnderTest sink = await StartSinkAsync("Require", "--Tls:AllowedClientNames:0=node-1");
+        await using RsyslogProcess rsyslog = StartNode(sink.TlsEndPoint!, driver, _pki.NodeCertificateFile, _pki.NodeKeyFile, out string accessLog);
+        await File.AppendAllTextAsync(accessLog, string.Concat(log.Lines.Select(line => line + "\n")));
+
+        int expectedRows = log.RowsBySourcePort.Count;
+        bool arrived = await WaitUntilAsync(() => sink.Metrics.TotalRowsWritten >= expectedRows && sink.Metrics.TotalSkipped >= log.SkippedLines);
+        Assert.True(arrived, $"{sink.Metrics.TotalMessages} messages, {sink.Metrics.TotalRowsWritten} rows of {expectedRows}; rsyslogd said:\n{rsyslog.Output}");
+        await rsyslog.StopAsync();
+
+        List<object?[]> rows = await Database.RowsAsync(sink.ConnectionString, Database.LogsWithDimensions);
+        Assert.Equal(expectedRows, rows.Count);
+        foreach (object?[] row in rows)
+        {
+            Assert.True(log.RowsBySourcePort.TryGetValue((int)row[2]!, out ExpectedRow? expected), $"a row nobody wrote: source port {row[2]}");
+            Assert.Equal(expected, new ExpectedRow(
+                (DateTime)row[0]!, (string)row[1]!, (int)row[2]!, (string)row[3]!, (string?)row[4], (string?)row[5], (int?)row[6],
+                (string?)row[7], (string?)row[8], (string?)row[9]));
+        }
+
+        Assert.Equal(log.Lines.Count, sink.Metrics.TotalMessages);
+        Assert.Equal(0, sink.Metrics.TotalRejected("tls_untrusted_client_certificate") + sink.Metrics.TotalRejected("tls_handshake_failed"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Drivers))]
+    public async Task A_node_whose_certificate_comes_from_another_CA_is_refused_and_counted(string driver)
+    {
+        await using SinkUnderTest sink = await StartSinkAsync("Require");
+        await using RsyslogProcess rsyslog = StartNode(sink.TlsEndPoint!, driver, _pki.RogueNodeCertificateFile, _pki.RogueNodeKeyFile, out string accessLog);
+        await File.AppendAllTextAsync(accessLog, string.Concat(NodeAccessLog.Build(rounds: 1).Lines.Select(line => line + "\n")));
+
+        bool refused = await WaitUntilAsync(() => sink.Metrics.TotalRejected("tls_untrusted_client_certificate") >= 1);
+        Assert.True(refused, $"no refusal counted; {sink.Metrics.TotalMessages} messages; rsyslogd said:\n{rsyslog.Output}");
+        Assert.Equal(0, sink.Metrics.TotalMessages);
+    }
+
+    [Fact]
+    public async Task A_trusted_node_missing_from_the_name_allow_list_is_refused_and_counted()
+    {
+        await using SinkUnderTest sink = await StartSinkAsync("Require", "--Tls:AllowedClientNames:0=node-1");
+        await using RsyslogProcess rsyslog = StartNode(sink.TlsEndPoint!, "gtls", _pki.OtherNodeCertificateFile, _pki.OtherNodeKeyFile, out string accessLog);
+        await File.AppendAllTextAsync(accessLog, string.Concat(NodeAccessLog.Build(rounds: 1).Lines.Select(line => line + "\n")));
+
+        bool refused = await WaitUntilAsync(() => sink.Metrics.TotalRejected("tls_client_not_allowed") >= 1);
+        Assert.True(refused, $"no refusal counted; rsyslogd said:\n{rsyslog.Output}");
+        Assert.Equal(0, sink.Metrics.TotalMessages);
+    }
+
+    [Fact]
+    public async Task A_node_without_a_certificate_is_refused_when_certificates_are_required()
+    {
+        await using SinkUnderTest sink = await StartSinkAsync("Require");
+        await using RsyslogProcess rsyslog = StartNode(sink.TlsEndPoint!, "ossl", certificate: null, key: null, out string accessLog);
+        await File.AppendAllTextAsync(accessLog, string.Concat(NodeAccessLog.Build(rounds: 1).Lines.Select(line => line + "\n")));
+
+        bool refused = await WaitUntilAsync(() => sink.Metrics.TotalRejected("tls_no_client_certificate") >= 1);
+        Assert.True(refused, $"no refusal counted; rsyslogd said:\n{rsyslog.Output}");
+        Assert.Equal(0, sink.Metrics.TotalMessages);
+    }
+
+    [Fact]
+    public async Task A_handshake_that_never_completes_is_cut_after_the_timeout_and_counted()
+    {
+        await using SinkUnderTest sink = await StartSinkAsync("Require", "--Tls:HandshakeTimeout=00:00:01");
+        using var silent = new TcpClient(AddressFamily.InterNetwork);
+        await silent.ConnectAsync(sink.TlsEndPoint!);
+        using var halfHello = new TcpClient(AddressFamily.InterNetwork);
+        await halfHello.ConnectAsync(sink.TlsEndPoint!);
+        await halfHello.GetStream().WriteAsync(new byte[] { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01 });
+
+        DateTime started = DateTime.UtcNow;
+        Assert.Equal(0, await ReadUntilClosedAsync(silent));
+        Assert.Equal(0, await ReadUntilClosedAsync(halfHello));
+        TimeSpan waited = DateTime.UtcNow - started;
+        Assert.InRange(waited, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(10));
+        Assert.True(await WaitUntilAsync(() => sink.Metrics.TotalRejected("tls_handshake_timeout") == 2));
+    }
+
+    [Fact]
+    public async Task A_TLS_client_on_the_plain_TCP_and_RELP_ports_is_recognised_counted_and_closed()
+    {
+        await using SinkUnderTest sink = await StartSinkAsync("None", "--Listeners:Relp=127.0.0.1:0");
+        foreach (IPEndPoint plain in new[] { sink.TcpEndPoint, sink.TcpEndPoint, sink.RelpEndPoint! })
+        {
+            using var client = new TcpClient(AddressFamily.InterNetwork);
+            await client.ConnectAsync(plain);
+            await using var ssl = new SslStream(client.GetStream());
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await Assert.ThrowsAnyAsync<Exception>(() => ssl.AuthenticateAsClientAsync(
+                new SslClientAuthenticationOptions { TargetHost = TestCertificates.CollectorName, EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13 }, timeout.Token));
+        }
+
+        Assert.True(await WaitUntilAsync(() => sink.Metrics.TotalRejected("tls_on_plain_port") == 3));
+        Assert.Equal(0, sink.Metrics.TotalMessages);
+
+        // The plain port still serves plain syslog.
+        await sink.SendTcpOctetCountedAsync("<14>1 2025-11-17T10:00:00Z node xray - - - plain after tls");
+        Assert.True(await WaitUntilAsync(() => sink.Metrics.TotalMessages == 1));
+    }
+
+    [Fact]
+    public async Task Optional_client_certificates_accept_a_node_without_one_over_dotnet_TLS()
+    {
+        await using SinkUnderTest sink = await StartSinkAsync("Optional");
+        using var client = new TcpClient(AddressFamily.InterNetwork);
+        await client.ConnectAsync(sink.TlsEndPoint!);
+        await using var ssl = new SslStream(client.GetStream(), false, (_, certificate, _, errors) => certificate is not null);
+        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = TestCertificates.CollectorName });
+        Assert.True(ssl.SslProtocol is SslProtocols.Tls12 or SslProtocols.Tls13, ssl.SslProtocol.ToString());
+        string message = "<14>1 2025-11-17T10:00:00Z node xray - - - over tls";
+        await ssl.WriteAsync(Encoding.UTF8.GetBytes($"{Encoding.UTF8.GetByteCount(message)} {message}"));
+        await ssl.FlushAsync();
+        Assert.True(await WaitUntilAsync(() => sink.Metrics.TotalMessages == 1));
+    }
+
+    public void Dispose()
+    {
+        _pki.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    internal static async Task<int> ReadUntilClosedAsync(TcpClient client)
+    {
+        var buffer = new byte[1024];
+        int total = 0;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try
+        {
+            int read;
+            while ((read = await client.GetStream().ReadAsync(buffer, timeout.Token)) > 0)
+            {
+                total += read;
+            }
+        }
+        catch (IOException)
+        {
+            // Reset by the collector: closed as well.
+        }
+
+        return total;
+    }
+
+    private async Task<SinkUnderTest> StartSinkAsync(string mode, params string[] more) =>
+        await SinkUnderTest.StartAsync(await postgres.CreateDatabaseAsync(), ["--Listeners:Tls=127.0.0.1:0", .. _pki.CollectorArguments(mode), .. more]);
+
+    /// <summary>rsyslogd on the shipped TLS file; <paramref name="driver"/> ossl swaps the one driver word the file's header tells operators to change.</summary>
+    private RsyslogProcess StartNode(IPEndPoint collector, string driver, string? certificate, string? key, out string accessLog)
+    {
+        string node = Directory.CreateDirectory(Path.Combine(_directory, "node-" + Guid.NewGuid().ToString("N"))).FullName;
+        accessLog = Path.Combine(node, "access.log");
+        File.WriteAllBytes(accessLog, []);
+        string work = Directory.CreateDirectory(Path.Combine(node, "work")).FullName;
+        string configuration = RsyslogProcess.Configuration(ShippedFile, collector, accessLog, work, Files(certificate, key));
+        configuration = configuration.Replace("StreamDriver=\"gtls\"", $"StreamDriver=\"{driver}\"", StringComparison.Ordinal);
+        if (certificate is null)
+        {
+            configuration = string.Join('\n', configuration.Split('\n').Where(line => !line.Contains("StreamDriver.CertFile", StringComparison.Ordinal) && !line.Contains("StreamDriver.KeyFile", StringComparison.Ordinal)));
+        }
+
+        return RsyslogProcess.Start(configuration, node);
+    }
+
+    internal Dictionary<string, string> Files(string? certificate, string? key) => new()
+    {
+        ["/etc/rsyslog.d/xraysink/ca.pem"] = _pki.CaFile,
+        ["/etc/rsyslog.d/xraysink/node.pem"] = certificate ?? "/nonexistent",
+        ["/etc/rsyslog.d/xraysink/node.key"] = key ?? "/nonexistent",
+    };
+
+    private static async Task<bool> WaitUntilAsync(Func<bool> condition)
+    {
+        DateTime deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            if (DateTime.UtcNow >= deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return true;
+    }
+}
