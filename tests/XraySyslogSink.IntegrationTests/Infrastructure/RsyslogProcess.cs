@@ -18,6 +18,21 @@ public sealed class RsyslogProcess : IAsyncDisposable
     public static readonly System.Text.RegularExpressions.Regex ShippedCollectorPort = new("(?m)^([^#\n]*?)Port=\"[0-9]+\"");
     public const string ShippedAccessLog = "\"/var/log/xray/access.log\"";
 
+    /// <summary>The certificate paths of the TLS node files (CA, node certificate, node key), unquoted.</summary>
+    public static readonly string[] ShippedTlsFiles = ["/etc/rsyslog.d/xraysink/ca.pem", "/etc/rsyslog.d/xraysink/node.pem", "/etc/rsyslog.d/xraysink/node.key"];
+
+    /// <summary>Whether a shipped file names the TLS certificate files (which rsyslog may open when it loads the file).</summary>
+    public static bool UsesTlsFiles(string shippedFileName) =>
+        File.ReadAllText(Path.Combine(ConfigurationDirectory, shippedFileName)).Contains(ShippedTlsFiles[0], StringComparison.Ordinal);
+
+    /// <summary>The replacement map for <see cref="ShippedTlsFiles"/>.</summary>
+    public static Dictionary<string, string> TlsFiles(string ca, string certificate, string key) => new()
+    {
+        [ShippedTlsFiles[0]] = ca,
+        [ShippedTlsFiles[1]] = certificate,
+        [ShippedTlsFiles[2]] = key,
+    };
+
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
 
     private readonly Process _process;

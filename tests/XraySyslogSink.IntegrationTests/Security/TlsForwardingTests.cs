@@ -18,8 +18,6 @@ public sealed class TlsForwardingTests(PostgresServer postgres) : IDisposable
 {
     public const string ShippedFile = "xraysink-forward-tls.conf";
 
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-
     private readonly string _directory = Directory.CreateTempSubdirectory("xraysink-rsyslog-tls-").FullName;
     private readonly TestCertificates _pki = new();
 
@@ -35,7 +33,7 @@ public sealed class TlsForwardingTests(PostgresServer postgres) : IDisposable
         await File.AppendAllTextAsync(accessLog, string.Concat(log.Lines.Select(line => line + "\n")));
 
         int expectedRows = log.RowsBySourcePort.Count;
-        bool arrived = await WaitUntilAsync(() => sink.Metrics.TotalRowsWritten >= expectedRows && sink.Metrics.TotalSkipped >= log.SkippedLines);
+        bool arrived = await Eventually.TrueAsync(() => sink.Metrics.TotalRowsWritten >= expectedRows && sink.Metrics.TotalSkipped >= log.SkippedLines);
         Assert.True(arrived, $"{sink.Metrics.TotalMessages} messages, {sink.Metrics.TotalRowsWritten} rows of {expectedRows}; rsyslogd said:\n{rsyslog.Output}");
         await rsyslog.StopAsync();
 
@@ -61,7 +59,7 @@ public sealed class TlsForwardingTests(PostgresServer postgres) : IDisposable
         await using RsyslogProcess rsyslog = StartNode(sink.TlsEndPoint!, driver, _pki.RogueNodeCertificateFile, _pki.RogueNodeKeyFile, out string accessLog);
         await File.AppendAllTextAsync(accessLog, string.Concat(NodeAccessLog.Build(rounds: 1).Lines.Select(line => line + "\n")));
 
-        bool refused = await WaitUntilAsync(() => sink.Metrics.TotalRejected("tls_untrusted_client_certificate") >= 1);
+        bool refused = await Eventually.TrueAsync(() => sink.Metrics.TotalRejected("tls_untrusted_client_certificate") >= 1);
         Assert.True(refused, $"no refusal counted; {sink.Metrics.TotalMessages} messages; rsyslogd said:\n{rsyslog.Output}");
         Assert.Equal(0, sink.Metrics.TotalMessages);
     }
@@ -73,7 +71,7 @@ public sealed class TlsForwardingTests(PostgresServer postgres) : IDisposable
         await using RsyslogProcess rsyslog = StartNode(sink.TlsEndPoint!, "gtls", _pki.OtherNodeCertificateFile, _pki.OtherNodeKeyFile, out string accessLog);
         await File.AppendAllTextAsync(accessLog, string.Concat(NodeAccessLog.Build(rounds: 1).Lines.Select(line => line + "\n")));
 
-        bool refused = await WaitUntilAsync(() => sink.Metrics.TotalRejected("tls_client_not_allowed") >= 1);
+        bool refused = await Eventually.TrueAsync(() => sink.Metrics.TotalRejected("tls_client_not_allowed") >= 1);
         Assert.True(refused, $"no refusal counted; rsyslogd said:\n{rsyslog.Output}");
         Assert.Equal(0, sink.Metrics.TotalMessages);
     }
@@ -85,7 +83,7 @@ public sealed class TlsForwardingTests(PostgresServer postgres) : IDisposable
         await using RsyslogProcess rsyslog = StartNode(sink.TlsEndPoint!, "ossl", certificate: null, key: null, out string accessLog);
         await File.AppendAllTextAsync(accessLog, string.Concat(NodeAccessLog.Build(rounds: 1).Lines.Select(line => line + "\n")));
 
-        bool refused = await WaitUntilAsync(() => sink.Metrics.TotalRejected("tls_no_client_certificate") >= 1);
+        bool refused = await Eventually.TrueAsync(() => sink.Metrics.TotalRejected("tls_no_client_certificate") >= 1);
         Assert.True(refused, $"no refusal counted; rsyslogd said:\n{rsyslog.Output}");
         Assert.Equal(0, sink.Metrics.TotalMessages);
     }
@@ -105,7 +103,7 @@ public sealed class TlsForwardingTests(PostgresServer postgres) : IDisposable
         Assert.Equal(0, await ReadUntilClosedAsync(halfHello));
         TimeSpan waited = DateTime.UtcNow - started;
         Assert.InRange(waited, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(10));
-        Assert.True(await WaitUntilAsync(() => sink.Metrics.TotalRejected("tls_handshake_timeout") == 2));
+        Assert.True(await Eventually.TrueAsync(() => sink.Metrics.TotalRejected("tls_handshake_timeout") == 2));
     }
 
     [Fact]
@@ -122,12 +120,12 @@ public sealed class TlsForwardingTests(PostgresServer postgres) : IDisposable
                 new SslClientAuthenticationOptions { TargetHost = TestCertificates.CollectorName, EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13 }, timeout.Token));
         }
 
-        Assert.True(await WaitUntilAsync(() => sink.Metrics.TotalRejected("tls_on_plain_port") == 3));
+        Assert.True(await Eventually.TrueAsync(() => sink.Metrics.TotalRejected("tls_on_plain_port") == 3));
         Assert.Equal(0, sink.Metrics.TotalMessages);
 
         // The plain port still serves plain syslog.
         await sink.SendTcpOctetCountedAsync("<14>1 2025-11-17T10:00:00Z node xray - - - plain after tls");
-        Assert.True(await WaitUntilAsync(() => sink.Metrics.TotalMessages == 1));
+        Assert.True(await Eventually.TrueAsync(() => sink.Metrics.TotalMessages == 1));
     }
 
     [Fact]
@@ -142,7 +140,7 @@ public sealed class TlsForwardingTests(PostgresServer postgres) : IDisposable
         string message = "<14>1 2025-11-17T10:00:00Z node xray - - - over tls";
         await ssl.WriteAsync(Encoding.UTF8.GetBytes($"{Encoding.UTF8.GetByteCount(message)} {message}"));
         await ssl.FlushAsync();
-        Assert.True(await WaitUntilAsync(() => sink.Metrics.TotalMessages == 1));
+        Assert.True(await Eventually.TrueAsync(() => sink.Metrics.TotalMessages == 1));
     }
 
     public void Dispose()
@@ -192,26 +190,6 @@ public sealed class TlsForwardingTests(PostgresServer postgres) : IDisposable
         return RsyslogProcess.Start(configuration, node);
     }
 
-    internal Dictionary<string, string> Files(string? certificate, string? key) => new()
-    {
-        ["/etc/rsyslog.d/xraysink/ca.pem"] = _pki.CaFile,
-        ["/etc/rsyslog.d/xraysink/node.pem"] = certificate ?? "/nonexistent",
-        ["/etc/rsyslog.d/xraysink/node.key"] = key ?? "/nonexistent",
-    };
-
-    private static async Task<bool> WaitUntilAsync(Func<bool> condition)
-    {
-        DateTime deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            if (DateTime.UtcNow >= deadline)
-            {
-                return false;
-            }
-
-            await Task.Delay(100);
-        }
-
-        return true;
-    }
+    private Dictionary<string, string> Files(string? certificate, string? key) =>
+        RsyslogProcess.TlsFiles(_pki.CaFile, certificate ?? "/nonexistent", key ?? "/nonexistent");
 }
