@@ -49,7 +49,7 @@ public sealed class SourceAllowList
             string entry = raw.Trim();
             int slash = entry.IndexOf('/', StringComparison.Ordinal);
             string addressText = slash < 0 ? entry : entry[..slash];
-            if (!IPAddress.TryParse(addressText, out IPAddress? address) || address.ScopeId != 0)
+            if (!IPAddress.TryParse(addressText, out IPAddress? address) || (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0))
             {
                 error = $"'{raw}' is not an IPv4 or IPv6 network (for example 10.0.0.0/8, 2001:db8::/32 or 192.0.2.7)";
                 return false;
