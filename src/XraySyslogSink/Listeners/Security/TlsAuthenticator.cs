@@ -68,7 +68,7 @@ internal sealed partial class TlsAuthenticator : IDisposable
     public async Task<SslStream?> AuthenticateAsync(Stream inner, EndPoint? remote, string listener, CancellationToken stop)
     {
         string? refusal = null;
-        string subject = "no certificate";
+        string subject = "(none)";
         var ssl = new SslStream(inner, leaveInnerStreamOpen: false);
         var options = new SslServerAuthenticationOptions
         {
