@@ -208,21 +208,15 @@ internal sealed partial class TcpSyslogListener : IAsyncDisposable
             idle.CancelAfter(_options.IdleTimeout);
             ReadResult read = await reader.ReadAsync(idle.Token);
             ReadOnlySequence<byte> buffer = read.Buffer;
-            if (firstBytes)
+            StreamStart start = MisdirectedTls.Gate(reader, read, ref firstBytes);
+            if (start != StreamStart.Plain)
             {
-                StreamStart start = MisdirectedTls.Inspect(read);
                 if (start == StreamStart.Tls)
                 {
                     return StreamEnd.TlsOnPlainPort;
                 }
 
-                if (start == StreamStart.NeedMoreData)
-                {
-                    reader.AdvanceTo(buffer.Start, buffer.End);
-                    continue;
-                }
-
-                firstBytes = false;
+                continue;
             }
 
             long messages = 0;

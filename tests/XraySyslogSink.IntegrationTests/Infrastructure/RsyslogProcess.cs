@@ -117,6 +117,20 @@ public sealed class RsyslogProcess : IAsyncDisposable
         return ShippedCollectorPort.Replace(text, match => match.Groups[1].Value + replacement, 1);
     }
 
+    /// <summary>
+    /// A node in a fresh subdirectory of <paramref name="parent"/>: an empty access.log (returned) and a work directory,
+    /// running <paramref name="shippedFileName"/> with its operator values (and <paramref name="files"/>) replaced, then
+    /// <paramref name="edit"/> applied to the text.
+    /// </summary>
+    public static RsyslogProcess StartNode(string shippedFileName, IPEndPoint collector, string parent, IReadOnlyDictionary<string, string> files, Func<string, string> edit, out string accessLog)
+    {
+        string node = Directory.CreateDirectory(Path.Combine(parent, "node-" + Guid.NewGuid().ToString("N"))).FullName;
+        accessLog = Path.Combine(node, "access.log");
+        File.WriteAllBytes(accessLog, []);
+        string work = Directory.CreateDirectory(Path.Combine(node, "work")).FullName;
+        return Start(edit(Configuration(shippedFileName, collector, accessLog, work, files)), node);
+    }
+
     /// <summary>Starts <c>rsyslogd -n</c> on a configuration written to <paramref name="directory"/>.</summary>
     public static RsyslogProcess Start(string configuration, string directory)
     {

@@ -55,12 +55,12 @@ public sealed class HostileTrafficTests(PostgresServer postgres, Xunit.Abstracti
 
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         await Task.WhenAll(
-            RandomBytesAsync(tcp, From(2), deadline.Token),
+            JunkAsync(tcp, From(2), 64 * 1024, tlsHeaders: false, seed: 6, deadline.Token),
             NulFloodAsync(tcp, From(3), deadline.Token),
             HugeOctetCountAsync(tcp, From(4), deadline.Token),
             HalfOpenAndSlowAsync(tcp, From(5), deadline.Token),
             OversizeDatagramsAsync(udpPort, From(6), deadline.Token),
-            TlsGarbageAsync(tls, From(7), deadline.Token));
+            JunkAsync(tls, From(7), 16 * 1024, tlsHeaders: true, seed: 7, deadline.Token));
         Assert.False(daemon.Process.HasExited, "the daemon died during the first wave");
 
         // More connections than the per-source limit from one address, then than the total limit from many.
@@ -144,18 +144,6 @@ public sealed class HostileTrafficTests(PostgresServer postgres, Xunit.Abstracti
         await TlsForwardingTests.ReadUntilClosedAsync(connection);
     }
 
-    private static async Task RandomBytesAsync(IPEndPoint tcp, IPAddress source, CancellationToken cancel)
-    {
-        var random = new Random(6);
-        for (int i = 0; i < 20; i++)
-        {
-            using TcpClient client = await ConnectFromAsync(source, tcp, cancel);
-            byte[] junk = new byte[64 * 1024];
-            random.NextBytes(junk);
-            await WriteIgnoringResetAsync(client, junk, cancel);
-        }
-    }
-
     private static async Task NulFloodAsync(IPEndPoint tcp, IPAddress source, CancellationToken cancel)
     {
         byte[] nuls = new byte[256 * 1024];
@@ -228,17 +216,17 @@ public sealed class HostileTrafficTests(PostgresServer postgres, Xunit.Abstracti
         }
     }
 
-    private static async Task TlsGarbageAsync(IPEndPoint tls, IPAddress source, CancellationToken cancel)
+    /// <summary>Connections carrying random bytes (every other one behind a TLS record header announcing a huge handshake), read until the daemon closes them.</summary>
+    private static async Task JunkAsync(IPEndPoint target, IPAddress source, int size, bool tlsHeaders, int seed, CancellationToken cancel)
     {
-        var random = new Random(7);
+        var random = new Random(seed);
         for (int i = 0; i < 20; i++)
         {
-            using TcpClient client = await ConnectFromAsync(source, tls, cancel);
-            byte[] junk = new byte[16 * 1024];
+            using TcpClient client = await ConnectFromAsync(source, target, cancel);
+            byte[] junk = new byte[size];
             random.NextBytes(junk);
-            if (i % 2 == 0)
+            if (tlsHeaders && i % 2 == 0)
             {
-                // A TLS record header announcing a huge handshake, then noise.
                 junk[0] = 0x16;
                 junk[1] = 0x03;
                 junk[2] = 0x01;
@@ -247,6 +235,15 @@ public sealed class HostileTrafficTests(PostgresServer postgres, Xunit.Abstracti
             }
 
             await WriteIgnoringResetAsync(client, junk, cancel);
+            try
+            {
+                client.Client.Shutdown(SocketShutdown.Send);
+            }
+            catch (SocketException)
+            {
+                // Already reset by the daemon.
+            }
+
             await TlsForwardingTests.ReadUntilClosedAsync(client);
         }
     }

@@ -66,13 +66,6 @@ public sealed class RelpTlsTests(PostgresServer postgres) : IDisposable
     private async Task<SinkUnderTest> StartSinkAsync() =>
         await SinkUnderTest.StartAsync(await postgres.CreateDatabaseAsync(), ["--Listeners:RelpTls=127.0.0.1:0", .. _pki.CollectorArguments("Require")]);
 
-    private RsyslogProcess StartNode(IPEndPoint collector, string certificate, string key, out string accessLog)
-    {
-        string node = Directory.CreateDirectory(Path.Combine(_directory, "node-" + Guid.NewGuid().ToString("N"))).FullName;
-        accessLog = Path.Combine(node, "access.log");
-        File.WriteAllBytes(accessLog, []);
-        string work = Directory.CreateDirectory(Path.Combine(node, "work")).FullName;
-        string configuration = RsyslogProcess.Configuration(ShippedFile, collector, accessLog, work, RsyslogProcess.TlsFiles(_pki.CaFile, certificate, key));
-        return RsyslogProcess.Start(configuration, node);
-    }
+    private RsyslogProcess StartNode(IPEndPoint collector, string certificate, string key, out string accessLog) =>
+        RsyslogProcess.StartNode(ShippedFile, collector, _directory, RsyslogProcess.TlsFiles(_pki.CaFile, certificate, key), configuration => configuration, out accessLog);
 }

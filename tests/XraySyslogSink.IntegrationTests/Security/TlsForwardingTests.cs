@@ -51,40 +51,31 @@ public sealed class TlsForwardingTests(PostgresServer postgres) : IDisposable
         Assert.Equal(0, sink.Metrics.TotalRejected("tls_untrusted_client_certificate") + sink.Metrics.TotalRejected("tls_handshake_failed"));
     }
 
+    /// <summary>Nodes the collector must refuse: another CA's certificate, a trusted one missing from the name list, none at all.</summary>
+    public static TheoryData<string, string, string> Refused => new()
+    {
+        { "rogue", "gtls", "tls_untrusted_client_certificate" },
+        { "rogue", "ossl", "tls_untrusted_client_certificate" },
+        { "other", "gtls", "tls_client_not_allowed" },
+        { "none", "ossl", "tls_no_client_certificate" },
+    };
+
     [Theory]
-    [MemberData(nameof(Drivers))]
-    public async Task A_node_whose_certificate_comes_from_another_CA_is_refused_and_counted(string driver)
+    [MemberData(nameof(Refused))]
+    public async Task An_untrusted_unlisted_or_certificate_less_node_is_refused_and_counted(string node, string driver, string reason)
     {
-        await using SinkUnderTest sink = await StartSinkAsync("Require");
-        await using RsyslogProcess rsyslog = StartNode(sink.TlsEndPoint!, driver, _pki.RogueNodeCertificateFile, _pki.RogueNodeKeyFile, out string accessLog);
-        await File.AppendAllTextAsync(accessLog, string.Concat(NodeAccessLog.Build(rounds: 1).Lines.Select(line => line + "\n")));
-
-        bool refused = await Eventually.TrueAsync(() => sink.Metrics.TotalRejected("tls_untrusted_client_certificate") >= 1);
-        Assert.True(refused, $"no refusal counted; {sink.Metrics.TotalMessages} messages; rsyslogd said:\n{rsyslog.Output}");
-        Assert.Equal(0, sink.Metrics.TotalMessages);
-    }
-
-    [Fact]
-    public async Task A_trusted_node_missing_from_the_name_allow_list_is_refused_and_counted()
-    {
+        (string? certificate, string? key) = node switch
+        {
+            "rogue" => (_pki.RogueNodeCertificateFile, _pki.RogueNodeKeyFile),
+            "other" => (_pki.OtherNodeCertificateFile, _pki.OtherNodeKeyFile),
+            _ => ((string?)null, (string?)null),
+        };
         await using SinkUnderTest sink = await StartSinkAsync("Require", "--Tls:AllowedClientNames:0=node-1");
-        await using RsyslogProcess rsyslog = StartNode(sink.TlsEndPoint!, "gtls", _pki.OtherNodeCertificateFile, _pki.OtherNodeKeyFile, out string accessLog);
+        await using RsyslogProcess rsyslog = StartNode(sink.TlsEndPoint!, driver, certificate, key, out string accessLog);
         await File.AppendAllTextAsync(accessLog, string.Concat(NodeAccessLog.Build(rounds: 1).Lines.Select(line => line + "\n")));
 
-        bool refused = await Eventually.TrueAsync(() => sink.Metrics.TotalRejected("tls_client_not_allowed") >= 1);
-        Assert.True(refused, $"no refusal counted; rsyslogd said:\n{rsyslog.Output}");
-        Assert.Equal(0, sink.Metrics.TotalMessages);
-    }
-
-    [Fact]
-    public async Task A_node_without_a_certificate_is_refused_when_certificates_are_required()
-    {
-        await using SinkUnderTest sink = await StartSinkAsync("Require");
-        await using RsyslogProcess rsyslog = StartNode(sink.TlsEndPoint!, "ossl", certificate: null, key: null, out string accessLog);
-        await File.AppendAllTextAsync(accessLog, string.Concat(NodeAccessLog.Build(rounds: 1).Lines.Select(line => line + "\n")));
-
-        bool refused = await Eventually.TrueAsync(() => sink.Metrics.TotalRejected("tls_no_client_certificate") >= 1);
-        Assert.True(refused, $"no refusal counted; rsyslogd said:\n{rsyslog.Output}");
+        bool refused = await Eventually.TrueAsync(() => sink.Metrics.TotalRejected(reason) >= 1);
+        Assert.True(refused, $"no {reason} counted; {sink.Metrics.TotalMessages} messages; rsyslogd said:\n{rsyslog.Output}");
         Assert.Equal(0, sink.Metrics.TotalMessages);
     }
 
@@ -174,21 +165,13 @@ public sealed class TlsForwardingTests(PostgresServer postgres) : IDisposable
         await SinkUnderTest.StartAsync(await postgres.CreateDatabaseAsync(), ["--Listeners:Tls=127.0.0.1:0", .. _pki.CollectorArguments(mode), .. more]);
 
     /// <summary>rsyslogd on the shipped TLS file; <paramref name="driver"/> ossl swaps the one driver word the file's header tells operators to change.</summary>
-    private RsyslogProcess StartNode(IPEndPoint collector, string driver, string? certificate, string? key, out string accessLog)
-    {
-        string node = Directory.CreateDirectory(Path.Combine(_directory, "node-" + Guid.NewGuid().ToString("N"))).FullName;
-        accessLog = Path.Combine(node, "access.log");
-        File.WriteAllBytes(accessLog, []);
-        string work = Directory.CreateDirectory(Path.Combine(node, "work")).FullName;
-        string configuration = RsyslogProcess.Configuration(ShippedFile, collector, accessLog, work, Files(certificate, key));
-        configuration = configuration.Replace("StreamDriver=\"gtls\"", $"StreamDriver=\"{driver}\"", StringComparison.Ordinal);
-        if (certificate is null)
+    private RsyslogProcess StartNode(IPEndPoint collector, string driver, string? certificate, string? key, out string accessLog) =>
+        RsyslogProcess.StartNode(ShippedFile, collector, _directory, Files(certificate, key), configuration =>
         {
-            configuration = string.Join('\n', configuration.Split('\n').Where(line => !line.Contains("StreamDriver.CertFile", StringComparison.Ordinal) && !line.Contains("StreamDriver.KeyFile", StringComparison.Ordinal)));
-        }
-
-        return RsyslogProcess.Start(configuration, node);
-    }
+            configuration = configuration.Replace("StreamDriver=\"gtls\"", $"StreamDriver=\"{driver}\"", StringComparison.Ordinal);
+            return certificate is not null ? configuration : string.Join('\n', configuration.Split('\n').Where(
+                line => !line.Contains("StreamDriver.CertFile", StringComparison.Ordinal) && !line.Contains("StreamDriver.KeyFile", StringComparison.Ordinal)));
+        }, out accessLog);
 
     private Dictionary<string, string> Files(string? certificate, string? key) =>
         RsyslogProcess.TlsFiles(_pki.CaFile, certificate ?? "/nonexistent", key ?? "/nonexistent");

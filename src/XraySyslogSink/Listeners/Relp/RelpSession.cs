@@ -168,21 +168,15 @@ internal sealed partial class RelpSession
             }
 
             ReadOnlySequence<byte> buffer = read.Buffer;
-            if (firstBytes)
+            StreamStart start = MisdirectedTls.Gate(input, read, ref firstBytes);
+            if (start != StreamStart.Plain)
             {
-                StreamStart start = MisdirectedTls.Inspect(read);
                 if (start == StreamStart.Tls)
                 {
                     return SessionEnd.TlsOnPlainPort;
                 }
 
-                if (start == StreamStart.NeedMoreData)
-                {
-                    input.AdvanceTo(buffer.Start, buffer.End);
-                    continue;
-                }
-
-                firstBytes = false;
+                continue;
             }
 
             long messages = 0;

@@ -64,6 +64,31 @@ internal sealed partial class MisdirectedTls
         return LooksLikeClientHello(buffer) ? StreamStart.Tls : StreamStart.Plain;
     }
 
+    /// <summary>
+    /// The first-read check of a plain-port read loop while <paramref name="pending"/>: returns
+    /// <see cref="StreamStart.Tls"/> (close the connection), <see cref="StreamStart.NeedMoreData"/> (the buffer was
+    /// left unconsumed: read again) or <see cref="StreamStart.Plain"/> (go on; <paramref name="pending"/> is cleared).
+    /// </summary>
+    public static StreamStart Gate(System.IO.Pipelines.PipeReader reader, System.IO.Pipelines.ReadResult read, ref bool pending)
+    {
+        if (!pending)
+        {
+            return StreamStart.Plain;
+        }
+
+        StreamStart start = Inspect(read);
+        if (start == StreamStart.NeedMoreData)
+        {
+            reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+        }
+        else
+        {
+            pending = false;
+        }
+
+        return start;
+    }
+
     /// <summary>Whether the first bytes of a connection are a TLS handshake record header.</summary>
     public static bool LooksLikeClientHello(ReadOnlySequence<byte> start)
     {
