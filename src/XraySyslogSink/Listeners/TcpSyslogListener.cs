@@ -176,7 +176,7 @@ internal sealed partial class TcpSyslogListener : IAsyncDisposable
         }
         catch (ProtocolViolationException ex)
         {
-            _metrics.ConnectionRejected("framing_error");
+            _metrics.ConnectionRejected(_name, "framing_error");
             LogFramingError(remote, ex.Message);
         }
         catch (ChannelClosedException)

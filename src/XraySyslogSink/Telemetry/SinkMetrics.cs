@@ -193,8 +193,6 @@ public sealed class SinkMetrics : IDisposable
     public void ConnectionAccepted(string listener = "tcp") =>
         _connectionsAccepted.Add(1, new KeyValuePair<string, object?>("listener", listener));
 
-    public void ConnectionRejected(string reason) => ConnectionRejected("tcp", reason);
-
     /// <summary>A connection closed before it delivered anything, by listener (tcp, tls, relp, relp_tls) and reason.</summary>
     public void ConnectionRejected(string listener, string reason)
     {

@@ -120,7 +120,7 @@ public sealed class TlsForwardingTests(PostgresServer postgres) : IDisposable
     }
 
     [Fact]
-    public async Task Optional_client_certificates_accept_a_node_without_one_over_dotnet_TLS()
+    public async Task Optional_client_certificates_accept_a_node_without_one_and_the_octet_count_limit_holds_inside_TLS()
     {
         await using SinkUnderTest sink = await StartSinkAsync("Optional");
         using var client = new TcpClient(AddressFamily.InterNetwork);
@@ -132,6 +132,13 @@ public sealed class TlsForwardingTests(PostgresServer postgres) : IDisposable
         await ssl.WriteAsync(Encoding.UTF8.GetBytes($"{Encoding.UTF8.GetByteCount(message)} {message}"));
         await ssl.FlushAsync();
         Assert.True(await Eventually.TrueAsync(() => sink.Metrics.TotalMessages == 1));
+
+        // Listeners:MaxOctetCount holds inside TLS too: an octet count of 2^31 closes the connection.
+        await ssl.WriteAsync(Encoding.ASCII.GetBytes("2147483648 <14>1 2025-11-17T10:00:00Z node xray - - - x"));
+        await ssl.FlushAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        Assert.Equal(0, await ssl.ReadAsync(new byte[16], timeout.Token));
+        Assert.True(await Eventually.TrueAsync(() => sink.Metrics.TotalRejected("framing_error") == 1));
     }
 
     public void Dispose()
