@@ -12,6 +12,7 @@ apt_install util-linux bsdutils procps iproute2
 # rsyslog for the end-to-end tests of config/rsyslog/: they run their own rsyslogd instances (foreground, private
 # work directory and pid file, no imuxsock/imklog) and stop them. Installing the package may start the system
 # rsyslog service; it only owns /dev/log and the kernel log, which the tests do not use, so it is left alone.
+# rsyslog-gnutls and rsyslog-openssl are the TLS stream drivers (gtls, ossl) the TLS node tests use.
 apt_install rsyslog rsyslog-relp rsyslog-gnutls rsyslog-openssl
 
 results="$root/artifacts/test-results"

@@ -102,7 +102,7 @@ internal sealed partial class TlsAuthenticator : IDisposable
         {
             refusal = "shutdown";
         }
-        catch (Exception ex) when (ex is AuthenticationException or IOException)
+        catch (Exception ex) when (ex is AuthenticationException or IOException or ObjectDisposedException)
         {
             refusal ??= HandshakeFailed;
             if (refusal == HandshakeFailed)
