@@ -104,6 +104,7 @@ public static class SinkHost
         AddOptions<DimensionCacheOptions, CacheOptionsValidator>(services, configuration, DimensionCacheOptions.SectionName);
         AddOptions<SchemaOptions, SchemaOptionsValidator>(services, configuration, SchemaOptions.SectionName);
         AddOptions<SpoolOptions, SpoolOptionsValidator>(services, configuration, SpoolOptions.SectionName);
+        AddOptions<RetentionOptions, RetentionOptionsValidator>(services, configuration, RetentionOptions.SectionName);
 
         services.AddSingleton(_ => CreateDataSource(configuration));
         services.AddSingleton<SinkMetrics>();
@@ -137,6 +138,7 @@ public static class SinkHost
         // The spool opens after the schema (it reads its checkpoint) and before the writer (which starts there).
         services.AddHostedService<ThroughputReporter>();
         services.AddHostedService<DatabaseInitializer>();
+        services.AddHostedService<PartitionMaintenanceService>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageSpool>());
         services.AddHostedService<BatchingWriter>();
         services.AddHostedService<ParserWorkers>();

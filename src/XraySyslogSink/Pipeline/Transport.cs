@@ -6,6 +6,9 @@ public enum Transport : byte
     Udp,
     Tcp,
     Relp,
+
+    /// <summary>Read from a file by <c>xraysink import</c>.</summary>
+    Import,
 }
 
 public static class TransportNames
@@ -15,6 +18,7 @@ public static class TransportNames
         Transport.Udp => "udp",
         Transport.Tcp => "tcp",
         Transport.Relp => "relp",
+        Transport.Import => "import",
         _ => "unknown",
     };
 }
