@@ -1,3 +1,4 @@
+using XraySyslogSink.Cli;
 using XraySyslogSink.IntegrationTests.Infrastructure;
 
 namespace XraySyslogSink.IntegrationTests.Cli;
@@ -200,6 +201,35 @@ public sealed class ReportCommandTests(PostgresServer server)
         Assert.StartsWith($"xraysink report: {message}\n", result.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Every_report_function_scans_only_the_partitions_of_its_range()
+    {
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(await LoadedAsync());
+        foreach (ReportCommand.Report report in ReportCommand.Reports)
+        {
+            // Bound as the command binds them, so the plan is the one a report run gets.
+            string arguments = report.Takes == ReportCommand.Extra.None ? "$1, $2, $3" : "$1, $2, interval '1 hour', $3";
+            await using Npgsql.NpgsqlCommand explain = dataSource.CreateCommand($"EXPLAIN (COSTS OFF) SELECT * FROM {report.Function}({arguments})");
+            explain.Parameters.Add(new Npgsql.NpgsqlParameter<DateTime> { TypedValue = new DateTime(2025, 11, 17, 0, 0, 0, DateTimeKind.Utc), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+            explain.Parameters.Add(new Npgsql.NpgsqlParameter<DateTime> { TypedValue = new DateTime(2025, 11, 18, 0, 0, 0, DateTimeKind.Utc), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+            explain.Parameters.Add(new Npgsql.NpgsqlParameter { Value = report.Name == "users-per-ip" ? "bob@example.com" : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            var plan = new System.Text.StringBuilder();
+            await using (Npgsql.NpgsqlDataReader reader = await explain.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    plan.Append(reader.GetString(0)).Append('\n');
+                }
+            }
+
+            string text = plan.ToString();
+            Assert.Contains("logs_2025_11_17", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("logs_2025_11_16", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("logs_2025_11_18", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("Function Scan", text, StringComparison.Ordinal);
+        }
+    }
+
     private async Task<CliRun> ReportAsync(string report, params string[] args) =>
         await CliRunner.RunAsync(await LoadedAsync(), KnownLog.Now, ["report", report, "--from", "2025-11-17", "--to", "2025-11-17", .. args]);
 
@@ -212,6 +242,9 @@ public sealed class ReportCommandTests(PostgresServer server)
             if (_database is null)
             {
                 string db = await server.CreateDatabaseAsync();
+
+                // Neighbouring days exist (empty), so that partition pruning is visible in the plans.
+                Assert.Equal(0, (await CliRunner.RunAsync(db, KnownLog.Now, "migrate", "--from", "2025-11-16", "--to", "2025-11-18")).ExitCode);
                 string file = CliRunner.WriteTempFile(KnownLog.Text);
                 try
                 {
