@@ -109,6 +109,8 @@ internal sealed partial class LogImporter
         long started = Stopwatch.GetTimestamp();
         (string sha256, long linesTotal) = source.Fingerprint(cancellationToken);
         var checkpoint = new ImportFileCheckpoint(sha256);
+        await using IAsyncDisposable held = await checkpoint.TryLockAsync(_dataSource, cancellationToken)
+            ?? throw new InvalidOperationException($"{source.Name}: another xraysink import of the same content is running");
         long committed = await checkpoint.RegisterAsync(_dataSource, source.Name, linesTotal, cancellationToken);
         var result = new ImportResult(source.Name, sha256, linesTotal, Math.Min(committed, linesTotal));
         if (result.AlreadyImported)

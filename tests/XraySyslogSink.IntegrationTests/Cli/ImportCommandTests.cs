@@ -154,6 +154,26 @@ public sealed class ImportCommandTests(PostgresServer server) : IDisposable
     }
 
     [Fact]
+    public async Task A_second_import_of_content_being_imported_is_refused()
+    {
+        string db = await server.CreateDatabaseAsync();
+        string file = Track(CliRunner.WriteTempFile(KnownLog.Text));
+        Assert.Equal(0, (await CliRunner.RunAsync(db, KnownLog.Now, "migrate")).ExitCode);
+
+        // Another import of this content holds its lock.
+        await using NpgsqlDataSource dataSource = NpgsqlDataSource.Create(db);
+        await using (IAsyncDisposable other = await new ImportFileCheckpoint(KnownSha256).TryLockAsync(dataSource, CancellationToken.None) ?? throw new InvalidOperationException("lock not taken"))
+        {
+            InvalidOperationException refused = await Assert.ThrowsAsync<InvalidOperationException>(() => CliRunner.RunAsync(db, KnownLog.Now, "import", file));
+            Assert.Equal($"{file}: another xraysink import of the same content is running", refused.Message);
+            Assert.Equal(0L, await Database.ScalarAsync<long>(db, "SELECT count(*) FROM logs"));
+        }
+
+        Assert.Equal(0, (await CliRunner.RunAsync(db, KnownLog.Now, "import", file)).ExitCode);
+        Assert.Equal((long)KnownLog.Rows, await Database.ScalarAsync<long>(db, "SELECT count(*) FROM logs"));
+    }
+
+    [Fact]
     public async Task A_missing_file_imports_nothing()
     {
         string db = await server.CreateDatabaseAsync();
