@@ -174,6 +174,17 @@ public sealed class ImportCommandTests(PostgresServer server) : IDisposable
     }
 
     [Fact]
+    public async Task A_line_timed_only_by_a_year_less_header_takes_its_year_from_the_files_modification_time()
+    {
+        string db = await server.CreateDatabaseAsync();
+        string file = Track(CliRunner.WriteTempFile("Dec 31 23:30:00 node-1 xray[812]: from 10.0.0.1:40000 accepted tcp:a.example:443 [in >> out]\n"));
+        File.SetLastWriteTimeUtc(file, new DateTime(2024, 1, 2, 8, 0, 0, DateTimeKind.Utc));
+
+        Assert.Equal(0, (await CliRunner.RunAsync(db, KnownLog.Now, "import", file)).ExitCode);
+        Assert.Equal(new DateTime(2023, 12, 31, 23, 30, 0, DateTimeKind.Utc), await Database.ScalarAsync<DateTime>(db, "SELECT \"timestamp\" FROM logs"));
+    }
+
+    [Fact]
     public async Task A_missing_file_imports_nothing()
     {
         string db = await server.CreateDatabaseAsync();
