@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using XraySyslogSink.Cli;
 using XraySyslogSink.Hosting;
 
 namespace XraySyslogSink;
@@ -12,9 +13,9 @@ internal static class Program
     {
         try
         {
-            if (args.Length > 0 && args[0] == "migrate")
+            if (CommandLine.IsCommand(args))
             {
-                return await MigrateCommand.RunAsync(args[1..]);
+                return await RunCommandAsync(args);
             }
 
             using IHost host = SinkHost.Build(args);
@@ -31,10 +32,31 @@ internal static class Program
             await Console.Error.WriteLineAsync($"xraysink: invalid configuration: {ex.Message}");
             return ConfigurationError;
         }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("xraysink: interrupted");
+            return 130;
+        }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             await Console.Error.WriteLineAsync($"xraysink: {ex.Message}");
             return 1;
         }
+    }
+
+    /// <summary>Runs <c>xraysink COMMAND</c>; Ctrl+C cancels it (an import stops after its last committed batch).</summary>
+    private static async Task<int> RunCommandAsync(string[] args)
+    {
+        using var interrupted = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            interrupted.Cancel();
+        };
+        var context = new CliContext(Console.Out, Console.Error, TimeProvider.System, interrupted.Token)
+        {
+            ErrorIsTerminal = !Console.IsErrorRedirected,
+        };
+        return await CommandLine.RunAsync(args, context);
     }
 }

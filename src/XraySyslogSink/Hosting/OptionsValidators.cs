@@ -213,6 +213,12 @@ internal sealed class CacheOptionsValidator() : SectionValidator<DimensionCacheO
 
 internal sealed class SchemaOptionsValidator() : SectionValidator<SchemaOptions>(SchemaOptions.SectionName);
 
+internal sealed class RetentionOptionsValidator() : SectionValidator<RetentionOptions>(RetentionOptions.SectionName)
+{
+    protected override void ValidateMore(RetentionOptions options, List<string> failures) =>
+        RequirePositive(options.CheckInterval, nameof(options.CheckInterval), failures);
+}
+
 internal sealed class SpoolOptionsValidator() : SectionValidator<SpoolOptions>(SpoolOptions.SectionName)
 {
     protected override void ValidateMore(SpoolOptions options, List<string> failures)

@@ -106,6 +106,7 @@ public static class SinkHost
         AddOptions<SchemaOptions, SchemaOptionsValidator>(services, configuration, SchemaOptions.SectionName);
         AddOptions<SpoolOptions, SpoolOptionsValidator>(services, configuration, SpoolOptions.SectionName);
         AddOptions<TlsOptions, TlsOptionsValidator>(services, configuration, TlsOptions.SectionName);
+        AddOptions<RetentionOptions, RetentionOptionsValidator>(services, configuration, RetentionOptions.SectionName);
 
         services.AddSingleton(_ => CreateDataSource(configuration));
         services.AddSingleton<SinkMetrics>();
@@ -140,6 +141,7 @@ public static class SinkHost
         // The spool opens after the schema (it reads its checkpoint) and before the writer (which starts there).
         services.AddHostedService<ThroughputReporter>();
         services.AddHostedService<DatabaseInitializer>();
+        services.AddHostedService<PartitionMaintenanceService>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageSpool>());
         services.AddHostedService<BatchingWriter>();
         services.AddHostedService<ParserWorkers>();

@@ -33,6 +33,12 @@ internal sealed class LineCounts
 
     public void Suppressed() => _suppressed++;
 
+    /// <summary>Dead letters by reason since the last report (an importer, which never reports, reads its totals here).</summary>
+    public IReadOnlyDictionary<string, long> DeadLetteredSinceReport => _deadLettered;
+
+    /// <summary>Dead letters not stored because of the per-second limit since the last report.</summary>
+    public long SuppressedSinceReport => _suppressed;
+
     public void ReportTo(SinkMetrics metrics)
     {
         metrics.LinesParsed(Parsed);

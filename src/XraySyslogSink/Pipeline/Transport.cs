@@ -9,6 +9,8 @@ public enum Transport : byte
 
     /// <summary>RFC 5425 syslog over TLS (<c>Listeners:Tls</c>).</summary>
     Tls,
+    /// <summary>Read from a file by <c>xraysink import</c>.</summary>
+    Import,
 }
 
 public static class TransportNames
@@ -19,6 +21,7 @@ public static class TransportNames
         Transport.Tcp => "tcp",
         Transport.Relp => "relp",
         Transport.Tls => "tls",
+        Transport.Import => "import",
         _ => "unknown",
     };
 }

@@ -11,4 +11,10 @@ internal static class AdvisoryLockKeys
 
     /// <summary>"XRAYSINK" + 2: creation of daily <c>logs</c> partitions.</summary>
     public const long Partitions = 0x5852_4159_5349_4E02;
+
+    /// <summary>
+    /// "XRI" + 1: first key of the session lock an import holds on its content, the second being the first four bytes
+    /// of its SHA-256 (the two-key form never collides with the single-key locks above).
+    /// </summary>
+    public const int Import = 0x5852_4901;
 }

@@ -42,19 +42,29 @@ public sealed partial class PostgresLogStore : IBatchStore
     /// The collector whose <c>spool_checkpoints</c> row each batch advances, in the batch's own transaction,
     /// to the highest spool sequence number of its chunks. Null: no checkpoint (chunks not from a spool).
     /// </summary>
-    public string? CollectorId { get; init; }
+    public string? CollectorId
+    {
+        get => (Checkpoint as SpoolCheckpoint)?.CollectorId;
+        init => Checkpoint = value is null ? null : new SpoolCheckpoint(value);
+    }
+
+    /// <summary>
+    /// The mark each batch advances, in its own transaction, to the highest sequence number of its chunks
+    /// (<see cref="CollectorId"/> sets a spool checkpoint; <c>xraysink import</c> sets a file's). Null: none.
+    /// </summary>
+    public IBatchCheckpoint? Checkpoint { get; init; }
 
     public async Task<FlushResult> WriteBatchAsync(IReadOnlyList<RecordChunk> chunks, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(chunks);
-        long checkpoint = CollectorId is null ? 0 : chunks.Max(c => c.LastSequence);
+        long checkpoint = Checkpoint is null ? 0 : chunks.Max(c => c.LastSequence);
         if (chunks.All(c => c.IsEmpty))
         {
             if (checkpoint > 0)
             {
                 // Only skipped lines: nothing to store, but the spool may forget them.
                 await using NpgsqlConnection idle = await _dataSource.OpenConnectionAsync(cancellationToken);
-                await SpoolCheckpoints.AdvanceAsync(idle, null, CollectorId!, checkpoint, cancellationToken);
+                await Checkpoint!.AdvanceAsync(idle, null, checkpoint, cancellationToken);
             }
 
             return new FlushResult(0, 0, 0);
@@ -244,7 +254,7 @@ public sealed partial class PostgresLogStore : IBatchStore
 
     /// <summary>Advances the checkpoint first, which also locks this collector's row for the transaction.</summary>
     private async Task<bool> AdvanceCheckpointAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long checkpoint, CancellationToken cancellationToken) =>
-        checkpoint <= 0 || await SpoolCheckpoints.AdvanceAsync(connection, transaction, CollectorId!, checkpoint, cancellationToken);
+        checkpoint <= 0 || await Checkpoint!.AdvanceAsync(connection, transaction, checkpoint, cancellationToken);
 
     private static Task CopyDeadLettersAsync(NpgsqlConnection connection, IReadOnlyList<RecordChunk> chunks, List<RejectedRow> rejected, CancellationToken cancellationToken)
     {
@@ -267,7 +277,7 @@ public sealed partial class PostgresLogStore : IBatchStore
 
     private static ArraySegment<RowRef> ToSegment(List<RowRef> rows) => rows.ToArray();
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The batch up to spool sequence {Sequence} was already committed (its COMMIT reply was lost); not written again")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The batch up to sequence {Sequence} was already committed (its COMMIT reply was lost, or another importer wrote it); not written again")]
     private static partial void LogAlreadyCommitted(ILogger logger, long sequence);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A logs partition is missing ({Error}); recreating it and retrying the batch once")]

@@ -51,7 +51,7 @@ public sealed partial class SchemaMigrator
             }
 
             // NpgsqlCommand (not NpgsqlBatchCommand) splits the multi-statement DDL text into one batch.
-            string ddl = SchemaSql.Tables;
+            string ddl = SchemaSql.Tables + SchemaSql.ImportFiles;
             if (_options.CompositeUserTimestampIndex)
             {
                 ddl += SchemaSql.CompositeUserTimestampIndex;
@@ -62,6 +62,7 @@ public sealed partial class SchemaMigrator
                 ddl += SchemaSql.BrinTimestampIndex;
             }
 
+            ddl += AnalyticsSql.Objects;
             await using (NpgsqlCommand command = new(ddl, connection, transaction))
             {
                 await command.ExecuteNonQueryAsync(cancellationToken);
@@ -70,9 +71,34 @@ public sealed partial class SchemaMigrator
             await transaction.CommitAsync(cancellationToken);
         }
 
-        DateOnly today = DateOnly.FromDateTime(_timeProvider.GetUtcNow().UtcDateTime);
-        await _partitions.EnsureAsync(connection, [today, today.AddDays(1)], cancellationToken);
+        await _partitions.EnsureAsync(connection, DaysAhead(), cancellationToken);
         LogApplied(_logger, connection.PostgreSqlVersion);
+    }
+
+    /// <summary>Today (UTC) and the <see cref="SchemaOptions.PrecreateDays"/> days after it.</summary>
+    public IReadOnlyList<DateOnly> DaysAhead()
+    {
+        DateOnly today = DateOnly.FromDateTime(_timeProvider.GetUtcNow().UtcDateTime);
+        return Days(today, today.AddDays(_options.PrecreateDays));
+    }
+
+    /// <summary>Creates the partitions of every UTC day from <paramref name="first"/> to <paramref name="last"/>, both included.</summary>
+    public async Task EnsurePartitionsAsync(DateOnly first, DateOnly last, CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await _partitions.EnsureAsync(connection, Days(first, last), cancellationToken);
+    }
+
+    /// <summary>Every day from <paramref name="first"/> to <paramref name="last"/>, both included; empty when last is before first.</summary>
+    public static IReadOnlyList<DateOnly> Days(DateOnly first, DateOnly last)
+    {
+        List<DateOnly> days = [];
+        for (DateOnly day = first; day <= last; day = day.AddDays(1))
+        {
+            days.Add(day);
+        }
+
+        return days;
     }
 
     /// <summary>Throws unless <paramref name="serverVersionNum"/> (e.g. <c>150004</c>) is at least 11.</summary>

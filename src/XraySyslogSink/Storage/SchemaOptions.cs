@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace XraySyslogSink.Storage;
 
 /// <summary>Options section <c>Schema</c>: optional parts of the seed schema.</summary>
@@ -16,4 +18,11 @@ public sealed class SchemaOptions
     /// Default <c>false</c>: the btree <c>idx_logs_timestamp</c> already serves time ranges.
     /// </summary>
     public bool BrinTimestampIndex { get; set; }
+
+    /// <summary>
+    /// Days of partitions created ahead of today (UTC), at start and then hourly by the maintenance service.
+    /// Default <c>2</c>: today's, tomorrow's and the next day's partitions exist before their first row.
+    /// </summary>
+    [Range(0, 366)]
+    public int PrecreateDays { get; set; } = 2;
 }

@@ -1,6 +1,6 @@
 namespace XraySyslogSink.Storage;
 
-/// <summary>The seed schema's DDL (docs: database-schema.md), verbatim, plus the sink's own <c>dead_letters</c> and <c>spool_checkpoints</c>.</summary>
+/// <summary>The seed schema's DDL (docs: database-schema.md), verbatim, plus the sink's own <c>dead_letters</c>, <c>spool_checkpoints</c> and <c>import_files</c>.</summary>
 internal static class SchemaSql
 {
     public const string Tables = """
@@ -61,6 +61,21 @@ internal static class SchemaSql
         CREATE TABLE IF NOT EXISTS spool_checkpoints (
             collector_id TEXT PRIMARY KEY,
             sequence BIGINT NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL
+        );
+        """;
+
+    /// <summary>
+    /// <c>xraysink import</c>'s progress per input, keyed by the SHA-256 of its (decompressed) content: the number
+    /// of lines whose rows are committed, advanced in the same transaction as those rows (like <c>spool_checkpoints</c>).
+    /// </summary>
+    public const string ImportFiles = """
+        CREATE TABLE IF NOT EXISTS import_files (
+            sha256 TEXT PRIMARY KEY,
+            file_name TEXT NOT NULL,
+            lines_total BIGINT NOT NULL,
+            lines_committed BIGINT NOT NULL,
+            started_at TIMESTAMPTZ NOT NULL,
             updated_at TIMESTAMPTZ NOT NULL
         );
         """;

@@ -93,7 +93,7 @@ public sealed class SchemaMigratorTests(PostgresServer server)
             ],
             indexes.Select(r => r[1]!));
 
-        // Today's and tomorrow's partitions, with the seed's bounds, inheriting the id default.
+        // Today's and Schema:PrecreateDays (default 2) more, with the seed's bounds, inheriting the id default.
         List<string?[]> partitions = await db.RowsAsync("""
             SELECT c.relname || ' ' || pg_get_expr(c.relpartbound, c.oid)
             FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -104,6 +104,7 @@ public sealed class SchemaMigratorTests(PostgresServer server)
             [
                 "logs_2025_11_17 FOR VALUES FROM ('2025-11-17 00:00:00+00') TO ('2025-11-18 00:00:00+00')",
                 "logs_2025_11_18 FOR VALUES FROM ('2025-11-18 00:00:00+00') TO ('2025-11-19 00:00:00+00')",
+                "logs_2025_11_19 FOR VALUES FROM ('2025-11-19 00:00:00+00') TO ('2025-11-20 00:00:00+00')",
             ],
             partitions.Select(r => r[0]!));
         Assert.Equal(
@@ -137,7 +138,8 @@ public sealed class SchemaMigratorTests(PostgresServer server)
         }
 
         Assert.Equal(1L, await db.ScalarAsync<long>("SELECT count(*) FROM users"));
-        Assert.Equal(4L, await db.ScalarAsync<long>("SELECT count(*) FROM pg_inherits WHERE inhparent = 'logs'::regclass"));
+        // Rounds on three consecutive days, each creating its day and two ahead: five days.
+        Assert.Equal(5L, await db.ScalarAsync<long>("SELECT count(*) FROM pg_inherits WHERE inhparent = 'logs'::regclass"));
         Assert.Equal(4L, await db.ScalarAsync<long>("SELECT count(*) FROM pg_indexes WHERE tablename = 'logs'"));
     }
 
@@ -153,6 +155,6 @@ public sealed class SchemaMigratorTests(PostgresServer server)
                 .ApplyAsync(CancellationToken.None))));
 
         await using NpgsqlCommand count = dataSource.CreateCommand("SELECT count(*) FROM pg_inherits WHERE inhparent = 'logs'::regclass");
-        Assert.Equal(2L, await count.ExecuteScalarAsync());
+        Assert.Equal(3L, await count.ExecuteScalarAsync());
     }
 }

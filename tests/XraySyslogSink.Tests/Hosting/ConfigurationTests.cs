@@ -18,6 +18,9 @@ public sealed class ConfigurationTests
     [InlineData("--Xray:TimeZone=Mars/Olympus", "Xray:TimeZone")]
     [InlineData("--Xray:SenderTimeZones:node1=Nowhere/Land", "Xray:SenderTimeZones:node1")]
     [InlineData("--Listeners:MaxMessageSize=10", "Listeners:MaxMessageSize")]
+    [InlineData("--Retention:Days=-1", "Retention:Days")]
+    [InlineData("--Retention:CheckInterval=00:00:00", "Retention:CheckInterval")]
+    [InlineData("--Schema:PrecreateDays=400", "Schema:PrecreateDays")]
     public async Task Invalid_settings_fail_the_start_naming_the_key(string argument, string key)
     {
         using IHost host = SinkHost.Build([argument, "--ConnectionStrings:Postgres=Host=127.0.0.1;Port=1"], logging => logging.ClearProviders());
