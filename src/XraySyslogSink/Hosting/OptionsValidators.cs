@@ -8,6 +8,7 @@ using XraySyslogSink.Listeners.Security;
 using XraySyslogSink.Pipeline;
 using XraySyslogSink.Spool;
 using XraySyslogSink.Storage;
+using XraySyslogSink.Telemetry;
 using XraySyslogSink.Xray;
 
 namespace XraySyslogSink.Hosting;
@@ -238,5 +239,23 @@ internal sealed class SpoolOptionsValidator() : SectionValidator<SpoolOptions>(S
         {
             failures.Add($"{Key(nameof(options.SyncInterval))} must be at most 00:00:10, the loss window it sets (got {options.SyncInterval})");
         }
+    }
+}
+
+internal sealed class MetricsOptionsValidator() : SectionValidator<MetricsOptions>(MetricsOptions.SectionName)
+{
+    protected override void ValidateMore(MetricsOptions options, List<string> failures)
+    {
+        if (!ListenAddress.TryParse(options.Listen, out IPEndPoint? endPoint, out string? error))
+        {
+            failures.Add($"{Key(nameof(options.Listen))}: {error}");
+        }
+        else if (endPoint is not null && endPoint.Port == 0)
+        {
+            failures.Add($"{Key(nameof(options.Listen))}: '{options.Listen}' needs a fixed port (the default is 127.0.0.1:9464)");
+        }
+
+        RequirePositive(options.HealthDatabaseCacheDuration, nameof(options.HealthDatabaseCacheDuration), failures);
+        RequirePositive(options.HealthDatabaseTimeout, nameof(options.HealthDatabaseTimeout), failures);
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NLog.Extensions.Logging;
 using Npgsql;
+using XraySyslogSink.Hosting.Reload;
 using XraySyslogSink.Listeners;
 using XraySyslogSink.Listeners.Security;
 using XraySyslogSink.Pipeline;
@@ -54,7 +55,7 @@ public static class SinkHost
         });
         builder.Configuration.AddConfiguration(BuildConfiguration(args));
         ConfigureLogging(builder, configureLogging);
-        AddSinkServices(builder.Services, builder.Configuration);
+        AddSinkServices(builder.Services, builder.Configuration, () => BuildConfiguration(args));
         builder.Services.AddSystemd();
         return builder.Build();
     }
@@ -88,7 +89,8 @@ public static class SinkHost
         return Path.Combine(AppContext.BaseDirectory, "NLog.config");
     }
 
-    internal static void AddSinkServices(IServiceCollection services, IConfiguration configuration)
+    /// <param name="readConfiguration">Reads the configuration anew for a reload (SIGHUP); without it a reload re-applies <paramref name="configuration"/>.</param>
+    internal static void AddSinkServices(IServiceCollection services, IConfiguration configuration, Func<IConfiguration>? readConfiguration = null)
     {
         services.AddSingleton(TimeProvider.System);
         services.Configure<HostOptions>(options =>
@@ -107,6 +109,9 @@ public static class SinkHost
         AddOptions<SpoolOptions, SpoolOptionsValidator>(services, configuration, SpoolOptions.SectionName);
         AddOptions<TlsOptions, TlsOptionsValidator>(services, configuration, TlsOptions.SectionName);
         AddOptions<RetentionOptions, RetentionOptionsValidator>(services, configuration, RetentionOptions.SectionName);
+        AddOptions<MetricsOptions, MetricsOptionsValidator>(services, configuration, MetricsOptions.SectionName);
+        services.AddConfigurationReload(configuration, readConfiguration);
+        services.AddMetricsEndpoint(configuration);
 
         services.AddSingleton(_ => CreateDataSource(configuration));
         services.AddSingleton<SinkMetrics>();

@@ -6,40 +6,26 @@ namespace XraySyslogSink.Xray;
 /// Which zone a sender's xray clock runs in: the per-HOSTNAME overrides of <see cref="XrayOptions"/>,
 /// else the default. Looked up by the HOSTNAME's bytes without allocating.
 /// </summary>
+/// <remarks>
+/// The zones live in an immutable table that <see cref="Replace"/> swaps atomically when the configuration is
+/// reloaded (SIGHUP): each lookup reads the current table with one volatile load and no lock, and every line a
+/// parser starts after the swap is read in the new zones.
+/// </remarks>
 public sealed class SenderTimeZones
 {
-    private readonly Dictionary<string, TimeZoneInfo> _bySender;
-    private readonly Dictionary<string, TimeZoneInfo>.AlternateLookup<ReadOnlySpan<char>> _bySenderSpan;
+    private Table _table;
 
-    public SenderTimeZones(XrayOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        Default = FindZone(options.TimeZone);
-        _bySender = new Dictionary<string, TimeZoneInfo>(StringComparer.OrdinalIgnoreCase);
-        foreach ((string sender, string zone) in options.SenderTimeZones)
-        {
-            _bySender[sender] = FindZone(zone);
-        }
+    public SenderTimeZones(XrayOptions options) => _table = new Table(options);
 
-        _bySenderSpan = _bySender.GetAlternateLookup<ReadOnlySpan<char>>();
-    }
-
-    public TimeZoneInfo Default { get; }
+    public TimeZoneInfo Default => Volatile.Read(ref _table).Default;
 
     /// <summary>True when every sender is read as UTC, so conversion can be skipped.</summary>
-    public bool AllUtc => _bySender.Count == 0 && Default == TimeZoneInfo.Utc;
+    public bool AllUtc => Volatile.Read(ref _table).AllUtc;
 
-    public TimeZoneInfo ForSender(ReadOnlySpan<byte> hostname)
-    {
-        if (_bySender.Count == 0 || hostname.IsEmpty || hostname.Length > 255)
-        {
-            return Default;
-        }
+    public TimeZoneInfo ForSender(ReadOnlySpan<byte> hostname) => Volatile.Read(ref _table).ForSender(hostname);
 
-        Span<char> chars = stackalloc char[hostname.Length];
-        int written = Encoding.UTF8.GetChars(hostname, chars);
-        return _bySenderSpan.TryGetValue(chars[..written], out TimeZoneInfo? zone) ? zone : Default;
-    }
+    /// <summary>Builds the table for <paramref name="options"/> (throws on an unknown zone, changing nothing), then swaps it in.</summary>
+    public void Replace(XrayOptions options) => Volatile.Write(ref _table, new Table(options));
 
     public static bool TryFindZone(string? id, out TimeZoneInfo zone)
     {
@@ -71,4 +57,40 @@ public sealed class SenderTimeZones
 
     private static TimeZoneInfo FindZone(string id) =>
         TryFindZone(id, out TimeZoneInfo zone) ? zone : throw new ArgumentException($"'{id}' is not a known IANA time zone", nameof(id));
+
+    private sealed class Table
+    {
+        private readonly Dictionary<string, TimeZoneInfo> _bySender;
+        private readonly Dictionary<string, TimeZoneInfo>.AlternateLookup<ReadOnlySpan<char>> _bySenderSpan;
+
+        public Table(XrayOptions options)
+        {
+            ArgumentNullException.ThrowIfNull(options);
+            Default = FindZone(options.TimeZone);
+            _bySender = new Dictionary<string, TimeZoneInfo>(StringComparer.OrdinalIgnoreCase);
+            foreach ((string sender, string zone) in options.SenderTimeZones)
+            {
+                _bySender[sender] = FindZone(zone);
+            }
+
+            _bySenderSpan = _bySender.GetAlternateLookup<ReadOnlySpan<char>>();
+            AllUtc = _bySender.Count == 0 && Default == TimeZoneInfo.Utc;
+        }
+
+        public TimeZoneInfo Default { get; }
+
+        public bool AllUtc { get; }
+
+        public TimeZoneInfo ForSender(ReadOnlySpan<byte> hostname)
+        {
+            if (_bySender.Count == 0 || hostname.IsEmpty || hostname.Length > 255)
+            {
+                return Default;
+            }
+
+            Span<char> chars = stackalloc char[hostname.Length];
+            int written = Encoding.UTF8.GetChars(hostname, chars);
+            return _bySenderSpan.TryGetValue(chars[..written], out TimeZoneInfo? zone) ? zone : Default;
+        }
+    }
 }

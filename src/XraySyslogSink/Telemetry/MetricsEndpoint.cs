@@ -1,0 +1,76 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using XraySyslogSink.Listeners;
+
+namespace XraySyslogSink.Telemetry;
+
+/// <summary>
+/// <c>/metrics</c> on <c>Metrics:Listen</c>: the OpenTelemetry SDK collects the <c>XraySyslogSink</c> meter, the
+/// runtime's <c>System.Runtime</c> meter and process metrics, and its Prometheus exporter serves them in the text
+/// exposition format (counters as <c>*_total</c>, units as suffixes, histograms with <c>_bucket</c>/<c>_sum</c>/<c>_count</c>).
+/// <c>/healthz</c> shares the port (<see cref="HealthEndpoint"/>).
+/// </summary>
+public static class MetricsEndpoint
+{
+    /// <summary>Bucket bounds (seconds) of the duration histograms: flushes take milliseconds to seconds, fsyncs less.</summary>
+    public static readonly double[] SecondsBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+    /// <summary>The meters exported besides the sink's own.</summary>
+    public static readonly string[] RuntimeMeters = ["System.Runtime", "OpenTelemetry.Instrumentation.Process"];
+
+    internal static void AddMetricsEndpoint(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<SinkHealth>();
+        string? listen = configuration[$"{MetricsOptions.SectionName}:{nameof(MetricsOptions.Listen)}"] ?? new MetricsOptions().Listen;
+        if (!ListenAddress.TryParse(listen, out IPEndPoint? endPoint, out _) || endPoint is null || endPoint.Port == 0)
+        {
+            // Off (empty), or invalid: the options validator stops the start naming the key.
+            return;
+        }
+
+        string prefix = Prefix(endPoint);
+        services.AddOpenTelemetry().WithMetrics(metrics => ConfigureMetrics(metrics)
+            .AddPrometheusHttpListener(exporter =>
+            {
+                exporter.Port = endPoint.Port;
+                exporter.ConfigureHttpListener = (_, listener) =>
+                {
+                    listener.Prefixes.Clear();
+                    listener.Prefixes.Add(prefix + "metrics/");
+                };
+            }));
+        services.AddHostedService(sp => new HealthEndpoint(
+            prefix,
+            sp.GetRequiredService<SinkHealth>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<HealthEndpoint>>()));
+    }
+
+    /// <summary>What is collected and how, independent of the exporter (tests read the same through an in-memory reader).</summary>
+    public static MeterProviderBuilder ConfigureMetrics(MeterProviderBuilder metrics)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        return metrics
+            .ConfigureResource(resource => resource.AddService("xraysink"))
+            .AddMeter(SinkMetrics.MeterName)
+            .AddRuntimeInstrumentation()
+            .AddProcessInstrumentation()
+            .AddView(instrument => instrument.Meter.Name == SinkMetrics.MeterName && instrument is Histogram<double>
+                ? new ExplicitBucketHistogramConfiguration { Boundaries = SecondsBuckets }
+                : null);
+    }
+
+    /// <summary>The HttpListener prefix for an endpoint: <c>+</c> for any address, brackets around IPv6.</summary>
+    public static string Prefix(IPEndPoint endPoint)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        string host = endPoint.Address.Equals(IPAddress.Any) || endPoint.Address.Equals(IPAddress.IPv6Any)
+            ? "+"
+            : endPoint.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{endPoint.Address}]" : endPoint.Address.ToString();
+        return FormattableString.Invariant($"http://{host}:{endPoint.Port}/");
+    }
+}

@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using XraySyslogSink.Pipeline;
+using XraySyslogSink.Spool;
+
+namespace XraySyslogSink.Telemetry;
+
+/// <summary>
+/// Readiness: the database answers a cheap query (the answer is reused for <c>Metrics:HealthDatabaseCacheDuration</c>)
+/// and the message queue, the record queue and the spool are each below <c>Metrics:HealthQueueHighWater</c> of
+/// their capacity.
+/// </summary>
+public sealed class SinkHealth : IDisposable
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly SinkChannels _channels;
+    private readonly SinkMetrics _metrics;
+    private readonly PipelineOptions _pipeline;
+    private readonly SpoolOptions _spool;
+    private readonly MetricsOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly SemaphoreSlim _probeGate = new(1, 1);
+    private DatabaseProbe? _lastProbe;
+
+    public SinkHealth(
+        NpgsqlDataSource dataSource,
+        SinkChannels channels,
+        SinkMetrics metrics,
+        IOptions<PipelineOptions> pipeline,
+        IOptions<SpoolOptions> spool,
+        IOptions<MetricsOptions> options,
+        TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        ArgumentNullException.ThrowIfNull(spool);
+        ArgumentNullException.ThrowIfNull(options);
+        _dataSource = dataSource;
+        _channels = channels;
+        _metrics = metrics;
+        _pipeline = pipeline.Value;
+        _spool = spool.Value;
+        _options = options.Value;
+        _timeProvider = timeProvider;
+    }
+
+    public async Task<HealthReport> CheckAsync(CancellationToken cancellationToken)
+    {
+        DatabaseProbe probe = await ProbeDatabaseAsync(cancellationToken);
+        List<string> reasons = [];
+        var details = new StringBuilder();
+        details.Append("database: ").Append(probe.Error is null ? "reachable" : "unreachable: " + probe.Error).Append('\n');
+        if (probe.Error is not null)
+        {
+            reasons.Add("database unreachable");
+        }
+
+        Queue("message queue", _channels.Messages.Reader.Count, _pipeline.MessageQueueCapacity, reasons, details);
+        Queue("record queue", _channels.Records.Reader.Count, _pipeline.RecordQueueCapacity, reasons, details);
+        Queue("spool", _metrics.SpoolBytes, _spool.MaxBytes, reasons, details);
+        return new HealthReport(reasons.Count == 0, reasons, details.ToString());
+    }
+
+    public void Dispose() => _probeGate.Dispose();
+
+    private void Queue(string name, long depth, long capacity, List<string> reasons, StringBuilder details)
+    {
+        double fill = capacity > 0 ? (double)depth / capacity : 0;
+        details.Append(CultureInfo.InvariantCulture, $"{name}: {depth}/{capacity} ({fill:P1})\n");
+        if (fill >= _options.HealthQueueHighWater)
+        {
+            reasons.Add(string.Create(CultureInfo.InvariantCulture, $"{name} at {fill:P0} of capacity (high-water mark {_options.HealthQueueHighWater:P0})"));
+        }
+    }
+
+    private async Task<DatabaseProbe> ProbeDatabaseAsync(CancellationToken cancellationToken)
+    {
+        DatabaseProbe? last = Volatile.Read(ref _lastProbe);
+        if (last is not null && _timeProvider.GetUtcNow() - last.At < _options.HealthDatabaseCacheDuration)
+        {
+            return last;
+        }
+
+        await _probeGate.WaitAsync(cancellationToken);
+        try
+        {
+            last = _lastProbe;
+            if (last is not null && _timeProvider.GetUtcNow() - last.At < _options.HealthDatabaseCacheDuration)
+            {
+                return last;
+            }
+
+            string? error = null;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_options.HealthDatabaseTimeout);
+            try
+            {
+                await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(timeout.Token);
+                await using var command = new NpgsqlCommand("SELECT 1", connection);
+                await command.ExecuteScalarAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                error = $"no answer within {_options.HealthDatabaseTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s";
+            }
+            catch (Exception ex) when (ex is NpgsqlException or System.Net.Sockets.SocketException or IOException or InvalidOperationException or TimeoutException)
+            {
+                error = ex.Message;
+            }
+
+            DatabaseProbe probe = new(_timeProvider.GetUtcNow(), error);
+            Volatile.Write(ref _lastProbe, probe);
+            return probe;
+        }
+        finally
+        {
+            _probeGate.Release();
+        }
+    }
+
+    private sealed record DatabaseProbe(DateTimeOffset At, string? Error);
+}
+
+/// <summary>The outcome of <see cref="SinkHealth.CheckAsync"/>: ready or the reasons why not, and one line per check.</summary>
+public sealed record HealthReport(bool Ready, IReadOnlyList<string> Reasons, string Details)
+{
+    /// <summary>The response body: <c>ready</c> or <c>not ready: reason; reason</c>, then the details.</summary>
+    public string Text => (Ready ? "ready" : "not ready: " + string.Join("; ", Reasons)) + "\n" + Details;
+}
