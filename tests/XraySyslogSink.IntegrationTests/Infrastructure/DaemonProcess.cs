@@ -16,9 +16,13 @@ public static class DaemonProcess
         }
     }
 
-    /// <summary>Starts the daemon; without a <c>--Spool:Directory</c> argument it gets a fresh temporary one.</summary>
+    /// <summary>
+    /// Starts the daemon; without a <c>--Spool:Directory</c> argument it gets a fresh temporary one, and the metrics
+    /// endpoint is off unless the test passes <c>--Metrics:Listen</c> (so daemons in parallel tests do not compete for 9464).
+    /// </summary>
     public static Process Start(params string[] arguments)
     {
+        arguments = ["--Metrics:Listen=", .. arguments];
         if (!Array.Exists(arguments, a => a.StartsWith("--Spool:Directory=", StringComparison.Ordinal)))
         {
             arguments = [$"--Spool:Directory={NewSpoolDirectory()}", .. arguments];

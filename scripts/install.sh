@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Installs the collector as a systemd service:
+#   publishes the daemon (Release) to /opt/xraysink, creates the `xraysink` system user, /var/lib/xraysink/spool
+#   and /var/log/xraysink, installs the settings to /etc/xraysink (an operator's existing files are never
+#   overwritten: the new defaults land beside them as *.dist), the unit to /etc/systemd/system, a sysctl.d file
+#   raising net.core.rmem_max to the UDP receive buffer, checks the unit with `systemd-analyze verify`, and
+#   prints the next steps.
+#
+#   scripts/install.sh                  install on this machine (as root)
+#   scripts/install.sh --prefix DIR     staged install into DIR (DIR/opt/xraysink, DIR/etc/xraysink, ...): no user
+#                                       is created, nothing is chowned, applied or reloaded (for packaging and tests)
+#   --no-build                          publish the existing Release build (after `dotnet build -c Release`)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+root="$(repo_root)"
+
+prefix=""
+no_build=""
+usage() {
+  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --prefix) [ $# -ge 2 ] || usage; prefix="$2"; shift 2 ;;
+    --prefix=*) prefix="${1#--prefix=}"; shift ;;
+    --no-build) no_build=1; shift ;;
+    -h|--help) usage ;;
+    *) echo "install.sh: unknown argument '$1'" >&2; usage ;;
+  esac
+done
+
+staged=""
+if [ -n "$prefix" ]; then
+  staged=1
+  mkdir -p "$prefix"
+  prefix="$(cd "$prefix" && pwd)"
+elif [ "$(id -u)" -ne 0 ]; then
+  echo "install.sh: run as root (or use --prefix DIR for a staged install)" >&2
+  exit 1
+fi
+
+say() { echo "install.sh: $*" >&2; }
+
+app="$prefix/opt/xraysink"
+etc="$prefix/etc/xraysink"
+state="$prefix/var/lib/xraysink"
+logs="$prefix/var/log/xraysink"
+unit="$prefix/etc/systemd/system/xraysink.service"
+sysctl_file="$prefix/etc/sysctl.d/60-xraysink.conf"
+
+# 1. Publish.
+ensure_dotnet
+publish="$(mktemp -d /tmp/xraysink-publish.XXXXXX)"
+trap 'rm -rf "$publish"' EXIT
+say "publishing the daemon (Release)"
+dotnet publish "$root/src/XraySyslogSink/XraySyslogSink.csproj" -c Release -o "$publish" -nologo -v quiet ${no_build:+--no-build} >&2
+rm -rf "$app"
+install -d -m 0755 "$app"
+cp -a "$publish/." "$app/"
+install -m 0644 "$root/README.md" "$app/README.md"
+
+# 2. User and directories.
+if [ -z "$staged" ] && ! getent passwd xraysink >/dev/null; then
+  say "creating the system user xraysink"
+  useradd --system --home-dir /var/lib/xraysink --no-create-home --shell /usr/sbin/nologin --user-group xraysink
+fi
+install -d -m 0750 "$state" "$state/spool" "$logs"
+install -d -m 0750 "$etc"
+if [ -z "$staged" ]; then
+  chown xraysink:xraysink "$state" "$state/spool" "$logs"
+  chown root:xraysink "$etc"
+fi
+
+# 3. Settings: never overwrite what the operator has; the shipped defaults go beside it for comparison.
+for file in appsettings.json NLog.config; do
+  if [ -e "$etc/$file" ]; then
+    install -m 0640 "$root/config/$file" "$etc/$file.dist"
+    say "kept the existing $etc/$file (the shipped defaults are in $file.dist)"
+  else
+    install -m 0640 "$root/config/$file" "$etc/$file"
+  fi
+  [ -n "$staged" ] || chown root:xraysink "$etc/$file" "$etc/$file.dist" 2>/dev/null || true
+done
+
+# 4. The unit, and the sysctl the UDP receive buffer needs (the buffer is capped by net.core.rmem_max).
+install -d -m 0755 "$(dirname "$unit")" "$(dirname "$sysctl_file")"
+install -m 0644 "$root/xraysink.service" "$unit"
+buffer="$(sed -n 's/.*"UdpReceiveBufferSize"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$etc/appsettings.json" | head -n 1)"
+buffer="${buffer:-33554432}"
+cat > "$sysctl_file" <<SYSCTL
+# Written by xraysink's scripts/install.sh: lets the collector's UDP socket get the receive buffer of
+# Listeners:UdpReceiveBufferSize ($buffer bytes) so bursts are absorbed instead of dropped by the kernel.
+net.core.rmem_max = $buffer
+SYSCTL
+chmod 0644 "$sysctl_file"
+
+# 5. Verify the unit as systemd will read it.
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  apt_install systemd
+fi
+if [ -n "$staged" ]; then
+  # The unit names /opt/xraysink/xraysink; check a copy that points into the staged tree instead.
+  check="$(mktemp -d /tmp/xraysink-unit.XXXXXX)"
+  sed "s#^ExecStart=/opt/xraysink/#ExecStart=$app/#" "$unit" > "$check/xraysink.service"
+  systemd-analyze verify "$check/xraysink.service" || { rm -rf "$check"; say "systemd-analyze verify failed"; exit 1; }
+  rm -rf "$check"
+else
+  systemd-analyze verify "$unit" || { say "systemd-analyze verify failed"; exit 1; }
+fi
+say "systemd-analyze verify: ok"
+
+# 6. Apply on a live system.
+if [ -z "$staged" ]; then
+  sysctl -q -p "$sysctl_file" || say "could not apply $sysctl_file now (it applies at the next boot)"
+  if [ -d /run/systemd/system ]; then
+    systemctl daemon-reload
+  fi
+fi
+
+cat <<NEXT
+xraysink installed${staged:+ (staged under $prefix)}:
+  binary    $app/xraysink
+  settings  $etc/appsettings.json, $etc/NLog.config
+  spool     $state/spool        logs  $logs
+  unit      $unit
+  sysctl    $sysctl_file (net.core.rmem_max = $buffer)
+
+Next steps:
+  1. Create the database and its owner, e.g.
+       sudo -u postgres createuser xraysink && sudo -u postgres createdb -O xraysink xraysink
+  2. Set ConnectionStrings:Postgres (and the listeners, Xray:TimeZone) in /etc/xraysink/appsettings.json.
+  3. Apply the schema:   sudo -u xraysink /opt/xraysink/xraysink migrate --config /etc/xraysink/appsettings.json
+  4. Start it:           systemctl enable --now xraysink
+  5. Check it:           curl -fsS http://127.0.0.1:9464/healthz     (metrics: http://127.0.0.1:9464/metrics)
+  6. After editing time zones or log levels: systemctl reload xraysink (SIGHUP, no restart)
+  On the nodes, forward the access log with config/rsyslog/xraysink-forward.conf (see README "rsyslog on the nodes").
+NEXT
