@@ -14,6 +14,8 @@ apt_install util-linux bsdutils procps iproute2
 # rsyslog service; it only owns /dev/log and the kernel log, which the tests do not use, so it is left alone.
 # rsyslog-gnutls and rsyslog-openssl are the TLS stream drivers (gtls, ossl) the TLS node tests use.
 apt_install rsyslog rsyslog-relp rsyslog-gnutls rsyslog-openssl
+# systemd-analyze for the staged install test of scripts/install.sh (it verifies the installed unit).
+apt_install systemd
 
 results="$root/artifacts/test-results"
 rm -rf "$results"

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using XraySyslogSink.IntegrationTests.Infrastructure;
+
+namespace XraySyslogSink.IntegrationTests.Operations;
+
+/// <summary><c>scripts/install.sh --prefix</c>: the staged tree, the installed binary against the test database, and operator files kept.</summary>
+[Collection(PostgresCollection.Name)]
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class InstallScriptTests(PostgresServer postgres) : IDisposable
+{
+    private readonly string _prefix = Path.Combine(Path.GetTempPath(), "xraysink-install-" + Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public async Task A_staged_install_lays_out_the_tree_runs_migrate_and_keeps_an_operators_settings_on_reinstall()
+    {
+        (int exit, string output) = await InstallAsync();
+        Assert.True(exit == 0, output);
+        Assert.Contains("systemd-analyze verify: ok", output, StringComparison.Ordinal);
+        Assert.Contains("Next steps:", output, StringComparison.Ordinal);
+
+        string app = Path.Combine(_prefix, "opt", "xraysink");
+        Assert.True(File.Exists(Path.Combine(app, "xraysink.dll")));
+        Assert.True(File.Exists(Path.Combine(app, "README.md")));
+        Assert.True(File.GetUnixFileMode(Path.Combine(app, "xraysink")).HasFlag(UnixFileMode.UserExecute));
+        string etc = Path.Combine(_prefix, "etc", "xraysink");
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(Repository.Root, "config", "appsettings.json")), await File.ReadAllTextAsync(Path.Combine(etc, "appsettings.json")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(Path.Combine(etc, "appsettings.json")));
+        Assert.True(File.Exists(Path.Combine(etc, "NLog.config")));
+        foreach (string directory in (string[])["var/lib/xraysink/spool", "var/log/xraysink"])
+        {
+            Assert.Equal(
+                UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute,
+                File.GetUnixFileMode(Path.Combine(_prefix, directory)));
+        }
+
+        string unit = await File.ReadAllTextAsync(Path.Combine(_prefix, "etc", "systemd", "system", "xraysink.service"));
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(Repository.Root, "xraysink.service")), unit);
+        Assert.Contains("ExecReload=/bin/kill -HUP $MAINPID", unit, StringComparison.Ordinal);
+        string sysctl = Path.Combine(_prefix, "etc", "sysctl.d", "60-xraysink.conf");
+        Assert.Contains("net.core.rmem_max = 33554432", await File.ReadAllTextAsync(sysctl), StringComparison.Ordinal);
+
+        // The installed binary (its apphost, as the unit starts it) applies the schema to the test database.
+        string database = await postgres.CreateDatabaseAsync();
+        (exit, output) = await RunAsync(Path.Combine(app, "xraysink"), "migrate", $"--ConnectionStrings:Postgres={database}");
+        Assert.True(exit == 0, output);
+        Assert.Contains("schema is up to date", output, StringComparison.Ordinal);
+        Assert.Equal(1L, await Database.ScalarAsync<long>(database, "SELECT count(*) FROM pg_partitioned_table WHERE partrelid = 'logs'::regclass"));
+
+        // An operator's edits survive a second install; the shipped defaults land beside them, and the sysctl follows the buffer set.
+        const string Edited = "{ \"Listeners\": { \"UdpReceiveBufferSize\": 8388608 } }\n";
+        await File.WriteAllTextAsync(Path.Combine(etc, "appsettings.json"), Edited);
+        (exit, output) = await InstallAsync();
+        Assert.True(exit == 0, output);
+        Assert.Equal(Edited, await File.ReadAllTextAsync(Path.Combine(etc, "appsettings.json")));
+        Assert.True(File.Exists(Path.Combine(etc, "appsettings.json.dist")));
+        Assert.Contains("kept the existing", output, StringComparison.Ordinal);
+        Assert.Contains("net.core.rmem_max = 8388608", await File.ReadAllTextAsync(sysctl), StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_prefix))
+        {
+            Directory.Delete(_prefix, recursive: true);
+        }
+    }
+
+    private Task<(int Exit, string Output)> InstallAsync()
+    {
+        // The suite runs on a fresh build: publish it rather than compiling again under the running tests.
+        bool built = File.Exists(DaemonProcess.DllPath) && DaemonProcess.DllPath.Contains("/Release/", StringComparison.Ordinal);
+        return RunAsync("bash", [Path.Combine(Repository.Root, "scripts", "install.sh"), "--prefix", _prefix, .. built ? (string[])["--no-build"] : []]);
+    }
+
+    private static async Task<(int Exit, string Output)> RunAsync(string program, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(program)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {program}");
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        string output = await process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, output + await error);
+    }
+}
