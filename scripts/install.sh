@@ -59,7 +59,10 @@ say "publishing the daemon (Release)"
 dotnet publish "$root/src/XraySyslogSink/XraySyslogSink.csproj" -c Release -o "$publish" -nologo -v quiet ${no_build:+--no-build} >&2
 rm -rf "$app"
 install -d -m 0755 "$app"
-cp -a "$publish/." "$app/"
+cp -R "$publish/." "$app/"
+# Readable and runnable by the service user, writable only by root (the temp dir's 0700 must not carry over).
+chmod -R u=rwX,go=rX "$app"
+chmod 0755 "$app/xraysink"
 install -m 0644 "$root/README.md" "$app/README.md"
 
 # 2. User and directories.

@@ -21,7 +21,11 @@ public sealed class InstallScriptTests(PostgresServer postgres) : IDisposable
         string app = Path.Combine(_prefix, "opt", "xraysink");
         Assert.True(File.Exists(Path.Combine(app, "xraysink.dll")));
         Assert.True(File.Exists(Path.Combine(app, "README.md")));
-        Assert.True(File.GetUnixFileMode(Path.Combine(app, "xraysink")).HasFlag(UnixFileMode.UserExecute));
+        UnixFileMode everyoneReads = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+        UnixFileMode everyoneRuns = everyoneReads | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+        Assert.Equal(everyoneRuns, File.GetUnixFileMode(app));
+        Assert.Equal(everyoneRuns, File.GetUnixFileMode(Path.Combine(app, "xraysink")));
+        Assert.Equal(everyoneReads, File.GetUnixFileMode(Path.Combine(app, "xraysink.dll")));
         string etc = Path.Combine(_prefix, "etc", "xraysink");
         Assert.Equal(await File.ReadAllTextAsync(Path.Combine(Repository.Root, "config", "appsettings.json")), await File.ReadAllTextAsync(Path.Combine(etc, "appsettings.json")));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(Path.Combine(etc, "appsettings.json")));
