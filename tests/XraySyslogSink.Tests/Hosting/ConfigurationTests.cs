@@ -21,6 +21,10 @@ public sealed class ConfigurationTests
     [InlineData("--Retention:Days=-1", "Retention:Days")]
     [InlineData("--Retention:CheckInterval=00:00:00", "Retention:CheckInterval")]
     [InlineData("--Schema:PrecreateDays=400", "Schema:PrecreateDays")]
+    [InlineData("--Metrics:Listen=127.0.0.1:0", "Metrics:Listen")]
+    [InlineData("--Metrics:Listen=localhost:9464", "Metrics:Listen")]
+    [InlineData("--Metrics:HealthQueueHighWater=1.5", "Metrics:HealthQueueHighWater")]
+    [InlineData("--Metrics:HealthDatabaseTimeout=00:00:00", "Metrics:HealthDatabaseTimeout")]
     public async Task Invalid_settings_fail_the_start_naming_the_key(string argument, string key)
     {
         using IHost host = SinkHost.Build([argument, "--ConnectionStrings:Postgres=Host=127.0.0.1;Port=1"], logging => logging.ClearProviders());
