@@ -73,8 +73,21 @@ public static class SinkHost
         builder.Logging.AddNLog(NLogConfigPath(builder.Configuration));
     }
 
+    /// <summary>The files settings are read from: appsettings.json beside the binary, the extra file, NLog.config.</summary>
+    internal static IEnumerable<string> SettingsFiles(IConfiguration configuration)
+    {
+        yield return Path.Combine(AppContext.BaseDirectory, "appsettings.json");
+        string? extra = configuration["config"] ?? Environment.GetEnvironmentVariable(ConfigFileVariable);
+        if (!string.IsNullOrWhiteSpace(extra))
+        {
+            yield return Path.GetFullPath(extra);
+        }
+
+        yield return NLogConfigPath(configuration);
+    }
+
     /// <summary>NLog.config beside the extra settings file when there is one (so /etc/xraysink holds both), else beside the binary.</summary>
-    private static string NLogConfigPath(ConfigurationManager configuration)
+    private static string NLogConfigPath(IConfiguration configuration)
     {
         string? extra = configuration["config"] ?? Environment.GetEnvironmentVariable(ConfigFileVariable);
         if (!string.IsNullOrWhiteSpace(extra))

@@ -49,6 +49,27 @@ public sealed class ReloadTests(PostgresServer postgres) : IDisposable
         Assert.True(daemon.StopGracefully(TimeSpan.FromSeconds(30)), "the daemon should stop with exit code 0");
     }
 
+    [Fact]
+    public async Task With_watch_files_on_saving_the_settings_file_reloads_without_a_signal()
+    {
+        Directory.CreateDirectory(_directory);
+        string settings = Path.Combine(_directory, "appsettings.json");
+        await WriteZoneAsync(settings, "UTC");
+        string database = await postgres.CreateDatabaseAsync();
+        using LoggedDaemon daemon = await LoggedDaemon.StartAsync(database, Path.Combine(_directory, "spool"), LoggedDaemon.FreeTcpPort(),
+            $"--config={settings}", "--Writer:FlushInterval=00:00:00.200", "--Reload:WatchFiles=true");
+
+        // An editor's way of saving: write a new file, then rename it over the old one.
+        string temporary = settings + ".tmp";
+        await WriteZoneAsync(temporary, "America/New_York");
+        File.Move(temporary, settings, overwrite: true);
+        await WaitForLogAsync(daemon, "Configuration reloaded: time zones", 1);
+
+        await SendAsync(daemon, port: 1);
+        Assert.Equal(new DateTime(2025, 11, 17, 15, 0, 0, DateTimeKind.Utc), await RowTimeAsync(database, port: 1));
+        Assert.True(daemon.StopGracefully(TimeSpan.FromSeconds(30)), "the daemon should stop with exit code 0");
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_directory))
@@ -78,6 +99,11 @@ public sealed class ReloadTests(PostgresServer postgres) : IDisposable
             await kill.WaitForExitAsync();
         }
 
+        await WaitForLogAsync(daemon, expectedLog, occurrences);
+    }
+
+    private static async Task WaitForLogAsync(LoggedDaemon daemon, string expectedLog, int occurrences)
+    {
         DateTime deadline = DateTime.UtcNow.AddSeconds(20);
         while (daemon.Lines.Count(l => l.Contains(expectedLog, StringComparison.Ordinal)) < occurrences && DateTime.UtcNow < deadline)
         {

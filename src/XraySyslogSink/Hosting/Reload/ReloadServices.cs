@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace XraySyslogSink.Hosting.Reload;
 
-/// <summary>Registers the reload hub (SIGHUP) and the reloadable settings: time zones, log levels, NLog.config.</summary>
+/// <summary>Registers the reload hub (SIGHUP, and file changes with <c>Reload:WatchFiles</c>) and the reloadable settings: time zones, log levels, NLog.config.</summary>
 internal static class ReloadServices
 {
     public static void AddConfigurationReload(this IServiceCollection services, IConfiguration configuration, Func<IConfiguration>? readConfiguration)
@@ -21,5 +21,13 @@ internal static class ReloadServices
             sp.GetServices<IReloadableSettings>(),
             sp.GetRequiredService<ILogger<ConfigurationReloadHub>>()));
         services.AddHostedService(sp => sp.GetRequiredService<ConfigurationReloadHub>());
+        if (configuration.GetValue("Reload:WatchFiles", false))
+        {
+            string[] files = [.. SinkHost.SettingsFiles(configuration).Where(File.Exists)];
+            services.AddHostedService(sp => new ConfigurationFileWatcher(
+                files,
+                sp.GetRequiredService<ConfigurationReloadHub>(),
+                sp.GetRequiredService<ILogger<ConfigurationFileWatcher>>()));
+        }
     }
 }
