@@ -16,12 +16,8 @@ public sealed class ReloadTests(PostgresServer postgres) : IDisposable
     [Fact]
     public async Task Sighup_applies_a_new_time_zone_to_the_next_line_and_keeps_it_when_the_next_file_is_invalid()
     {
-        Directory.CreateDirectory(_directory);
-        string settings = Path.Combine(_directory, "appsettings.json");
-        await WriteZoneAsync(settings, "UTC");
-        string database = await postgres.CreateDatabaseAsync();
-        using LoggedDaemon daemon = await LoggedDaemon.StartAsync(database, Path.Combine(_directory, "spool"), LoggedDaemon.FreeTcpPort(),
-            $"--config={settings}", "--Writer:FlushInterval=00:00:00.200");
+        (LoggedDaemon started, string database, string settings) = await StartAsync();
+        using LoggedDaemon daemon = started;
 
         // The same wall-clock time each time: 10:00 in the node's zone.
         await SendAsync(daemon, port: 1);
@@ -52,12 +48,8 @@ public sealed class ReloadTests(PostgresServer postgres) : IDisposable
     [Fact]
     public async Task With_watch_files_on_saving_the_settings_file_reloads_without_a_signal()
     {
-        Directory.CreateDirectory(_directory);
-        string settings = Path.Combine(_directory, "appsettings.json");
-        await WriteZoneAsync(settings, "UTC");
-        string database = await postgres.CreateDatabaseAsync();
-        using LoggedDaemon daemon = await LoggedDaemon.StartAsync(database, Path.Combine(_directory, "spool"), LoggedDaemon.FreeTcpPort(),
-            $"--config={settings}", "--Writer:FlushInterval=00:00:00.200", "--Reload:WatchFiles=true");
+        (LoggedDaemon started, string database, string settings) = await StartAsync("--Reload:WatchFiles=true");
+        using LoggedDaemon daemon = started;
 
         // An editor's way of saving: write a new file, then rename it over the old one.
         string temporary = settings + ".tmp";
@@ -76,6 +68,18 @@ public sealed class ReloadTests(PostgresServer postgres) : IDisposable
         {
             Directory.Delete(_directory, recursive: true);
         }
+    }
+
+    /// <summary>A database of its own and the daemon reading <c>Xray:TimeZone=UTC</c> from a settings file in the test's directory.</summary>
+    private async Task<(LoggedDaemon Daemon, string Database, string Settings)> StartAsync(params string[] arguments)
+    {
+        Directory.CreateDirectory(_directory);
+        string settings = Path.Combine(_directory, "appsettings.json");
+        await WriteZoneAsync(settings, "UTC");
+        string database = await postgres.CreateDatabaseAsync();
+        LoggedDaemon daemon = await LoggedDaemon.StartAsync(database, Path.Combine(_directory, "spool"), LoggedDaemon.FreeTcpPort(),
+            [$"--config={settings}", "--Writer:FlushInterval=00:00:00.200", .. arguments]);
+        return (daemon, database, settings);
     }
 
     private static Task WriteZoneAsync(string path, string zone) =>
