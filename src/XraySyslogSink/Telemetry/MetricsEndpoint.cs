@@ -13,7 +13,7 @@ namespace XraySyslogSink.Telemetry;
 /// <c>/metrics</c> on <c>Metrics:Listen</c>: the OpenTelemetry SDK collects the <c>XraySyslogSink</c> meter, the
 /// runtime's <c>System.Runtime</c> meter and process metrics, and its Prometheus exporter serves them in the text
 /// exposition format (counters as <c>*_total</c>, units as suffixes, histograms with <c>_bucket</c>/<c>_sum</c>/<c>_count</c>).
-/// <c>/healthz</c> shares the port (<see cref="HealthEndpoint"/>).
+/// <c>/healthz</c> shares the port; <see cref="MetricsServer"/> runs both.
 /// </summary>
 public static class MetricsEndpoint
 {
@@ -34,20 +34,11 @@ public static class MetricsEndpoint
         }
 
         string prefix = Prefix(endPoint);
-        services.AddOpenTelemetry().WithMetrics(metrics => ConfigureMetrics(metrics)
-            .AddPrometheusHttpListener(exporter =>
-            {
-                exporter.Port = endPoint.Port;
-                exporter.ConfigureHttpListener = (_, listener) =>
-                {
-                    listener.Prefixes.Clear();
-                    listener.Prefixes.Add(prefix + "metrics/");
-                };
-            }));
-        services.AddHostedService(sp => new HealthEndpoint(
+        services.AddHostedService(sp => new MetricsServer(
             prefix,
+            endPoint.Port,
             sp.GetRequiredService<SinkHealth>(),
-            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<HealthEndpoint>>()));
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<MetricsServer>>()));
     }
 
     /// <summary>What is collected and how, independent of the exporter (tests read the same through an in-memory reader).</summary>

@@ -2,27 +2,34 @@ using System.Net;
 using System.Text;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
 
 namespace XraySyslogSink.Telemetry;
 
 /// <summary>
-/// <c>GET /healthz</c> on the metrics port: 200 with <c>ready</c> when <see cref="SinkHealth"/> says so, else 503 with
-/// <c>not ready: reason</c>; the following lines show every check. For load balancers and <c>curl -f</c> probes.
+/// The HTTP side of <c>Metrics:Listen</c>: the OpenTelemetry meter provider whose Prometheus exporter serves
+/// <c>/metrics</c>, and <c>GET /healthz</c> on the same port: 200 with <c>ready</c> when <see cref="SinkHealth"/> says
+/// so, else 503 with <c>not ready: reason</c>; the following lines show every check (for load balancers and
+/// <c>curl -f</c> probes). Started before the database is awaited, so a booting collector already answers 503.
 /// </summary>
-internal sealed partial class HealthEndpoint : IHostedService, IDisposable
+internal sealed partial class MetricsServer : IHostedService, IDisposable
 {
     private readonly HttpListener _listener = new();
+    private readonly string _prefix;
+    private readonly int _port;
     private readonly SinkHealth _health;
-    private readonly ILogger<HealthEndpoint> _logger;
+    private readonly ILogger<MetricsServer> _logger;
     private readonly CancellationTokenSource _stopping = new();
+    private MeterProvider? _meterProvider;
+    private bool _listening;
     private Task _loop = Task.CompletedTask;
 
-    private readonly string _prefix;
-
-    /// <param name="prefix">The metrics endpoint's HttpListener prefix, e.g. <c>http://127.0.0.1:9464/</c>.</param>
-    public HealthEndpoint(string prefix, SinkHealth health, ILogger<HealthEndpoint> logger)
+    /// <param name="prefix">The HttpListener prefix of the endpoint, e.g. <c>http://127.0.0.1:9464/</c>.</param>
+    public MetricsServer(string prefix, int port, SinkHealth health, ILogger<MetricsServer> logger)
     {
         _prefix = prefix;
+        _port = port;
         _listener.Prefixes.Add(prefix + "healthz/");
         _health = health;
         _logger = logger;
@@ -32,11 +39,25 @@ internal sealed partial class HealthEndpoint : IHostedService, IDisposable
     {
         try
         {
+            _meterProvider = MetricsEndpoint.ConfigureMetrics(Sdk.CreateMeterProviderBuilder())
+                .AddPrometheusHttpListener(exporter =>
+                {
+                    exporter.Port = _port;
+                    exporter.ConfigureHttpListener = (_, listener) =>
+                    {
+                        listener.Prefixes.Clear();
+                        listener.Prefixes.Add(_prefix + "metrics/");
+                    };
+                })
+                .Build();
             _listener.Start();
+            _listening = true;
         }
-        catch (HttpListenerException ex)
+        catch (Exception ex) when (ex is HttpListenerException or InvalidOperationException)
         {
-            throw new InvalidOperationException($"Metrics:Listen: cannot serve /healthz on {_prefix}: {ex.Message}", ex);
+            _meterProvider?.Dispose();
+            _meterProvider = null;
+            throw new InvalidOperationException($"Metrics:Listen: cannot serve {_prefix}metrics and /healthz: {(ex.InnerException ?? ex).Message}", ex);
         }
 
         LogListening(_prefix);
@@ -57,7 +78,13 @@ internal sealed partial class HealthEndpoint : IHostedService, IDisposable
 
     public void Dispose()
     {
-        _listener.Close();
+        // Closing a listener that never started tries to bind its prefixes again (and throws when the port is taken).
+        if (_listening)
+        {
+            _listener.Close();
+        }
+
+        _meterProvider?.Dispose();
         _stopping.Dispose();
     }
 
