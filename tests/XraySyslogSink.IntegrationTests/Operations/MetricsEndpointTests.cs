@@ -58,7 +58,7 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
         Assert.Equal(3, metrics["xraysink_lines_dead_lettered_total{reason=\"source is not an address\"}"]);
         Assert.Equal(2, metrics["xraysink_lines_skipped_total{reason=\"error_log\"}"]);
         Assert.Equal(Access + 5, metrics["xraysink_spool_appended_total"]);
-        Assert.Equal(2, metrics["xraysink_connections_accepted_total"]); // the start-up probe of the port, then the sender
+        Assert.Equal(2, metrics["xraysink_connections_accepted_total{listener=\"tcp\"}"]); // the start-up probe of the port, then the sender
         double batches = metrics["xraysink_batches_flushed_total"];
         Assert.InRange(batches, 1, Access);
         Assert.Equal(batches, metrics["xraysink_flush_duration_seconds_count"]);

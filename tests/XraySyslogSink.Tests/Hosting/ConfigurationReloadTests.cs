@@ -4,6 +4,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using XraySyslogSink.Hosting;
 using XraySyslogSink.Hosting.Reload;
+using XraySyslogSink.Listeners;
+using XraySyslogSink.Listeners.Security;
+using XraySyslogSink.Pipeline;
 using XraySyslogSink.Xray;
 
 namespace XraySyslogSink.Tests.Hosting;
@@ -85,6 +88,27 @@ public sealed class ConfigurationReloadTests
         Assert.False(token.HasChanged);
         Assert.True(zones.AllUtc);
         Assert.Equal(1, hub.Applied);
+    }
+
+    [Fact]
+    public void Allowed_sources_reload_into_the_source_filter_and_an_invalid_list_keeps_the_old_one()
+    {
+        _settings["Listeners:AllowedSources:0"] = "10.0.0.0/8";
+        var initial = new ListenerOptions();
+        Configuration().GetSection(ListenerOptions.SectionName).Bind(initial);
+        using var filter = new SourceFilter(initial, NullLogger.Instance);
+        var hub = new ConfigurationReloadHub(Configuration, [new AllowListReload(filter, Options.Create(initial))], NullLogger<ConfigurationReloadHub>.Instance);
+        InetValue loopback = InetValue.FromIPv4(0x7F000001);
+        Assert.False(filter.For(ListenerKind.Tcp).Allows(loopback));
+
+        _settings["Listeners:AllowedSources:0"] = "127.0.0.0/8";
+        Assert.True(hub.Reload());
+        Assert.True(filter.For(ListenerKind.Tcp).Allows(loopback));
+
+        _settings["Listeners:AllowedSourcesByListener:Udp:0"] = "127.0.0.0/99";
+        Assert.False(hub.Reload());
+        Assert.True(filter.For(ListenerKind.Udp).Allows(loopback));
+        Assert.False(filter.For(ListenerKind.Udp).Allows(InetValue.FromIPv4(0x0A000001)));
     }
 
     [Fact]

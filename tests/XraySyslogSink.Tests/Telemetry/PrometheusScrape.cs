@@ -105,8 +105,8 @@ internal static class PrometheusScrape
         metrics.BatchFlushed(1, TimeSpan.FromMilliseconds(12));
         metrics.FlushFailed(transient: true);
         metrics.UdpDropped("spool_full");
-        metrics.ConnectionAccepted();
-        metrics.ConnectionRejected("too_many_connections");
+        metrics.ConnectionAccepted("tcp");
+        metrics.ConnectionRejected("tcp", "too_many_connections");
         metrics.RelpSessionOpened();
         metrics.RelpSessionClosed("closed");
         metrics.RelpFrameRejected("bad_txnr");

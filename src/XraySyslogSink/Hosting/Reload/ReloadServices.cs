@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace XraySyslogSink.Hosting.Reload;
 
-/// <summary>Registers the reload hub (SIGHUP, and file changes with <c>Reload:WatchFiles</c>) and the reloadable settings: time zones, log levels, NLog.config.</summary>
+/// <summary>Registers the reload hub (SIGHUP, and file changes with <c>Reload:WatchFiles</c>) and the reloadable settings: time zones, log levels, NLog.config, allowed sources.</summary>
 internal static class ReloadServices
 {
     public static void AddConfigurationReload(this IServiceCollection services, IConfiguration configuration, Func<IConfiguration>? readConfiguration)
@@ -16,6 +16,7 @@ internal static class ReloadServices
         services.AddSingleton<IReloadableSettings>(sp => sp.GetRequiredService<LoggingLevels>());
         services.AddSingleton<IReloadableSettings, TimeZoneReload>();
         services.AddSingleton<IReloadableSettings, NLogReload>();
+        services.AddSingleton<IReloadableSettings, AllowListReload>();
         services.AddSingleton(sp => new ConfigurationReloadHub(
             readConfiguration ?? (() => configuration),
             sp.GetServices<IReloadableSettings>(),
