@@ -87,7 +87,7 @@ public static class SinkHost
     }
 
     /// <summary>NLog.config beside the extra settings file when there is one (so /etc/xraysink holds both), else beside the binary.</summary>
-    private static string NLogConfigPath(IConfiguration configuration)
+    internal static string NLogConfigPath(IConfiguration configuration)
     {
         string? extra = configuration["config"] ?? Environment.GetEnvironmentVariable(ConfigFileVariable);
         if (!string.IsNullOrWhiteSpace(extra))

@@ -62,6 +62,31 @@ public sealed class ReloadTests(PostgresServer postgres) : IDisposable
         Assert.True(daemon.StopGracefully(TimeSpan.FromSeconds(30)), "the daemon should stop with exit code 0");
     }
 
+    [Fact]
+    public async Task Sighup_applies_new_allowed_sources_to_the_next_connection()
+    {
+        (LoggedDaemon started, string database, string settings) = await StartAsync();
+        using LoggedDaemon daemon = started;
+
+        await File.WriteAllTextAsync(settings, "{ \"Listeners\": { \"AllowedSources\": [\"10.0.0.0/8\"] } }\n");
+        await SighupAsync(daemon, "Configuration reloaded: allowed sources");
+        try
+        {
+            await SendAsync(daemon, port: 1);
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
+        {
+            // Closed at accept: the sender may or may not notice.
+        }
+
+        await File.WriteAllTextAsync(settings, "{ \"Listeners\": { \"AllowedSources\": [\"127.0.0.0/8\"] } }\n");
+        await SighupAsync(daemon, "Configuration reloaded: allowed sources", occurrences: 2);
+        await SendAsync(daemon, port: 2);
+        Assert.Equal(new DateTime(2025, 11, 17, 10, 0, 0, DateTimeKind.Utc), await RowTimeAsync(database, port: 2));
+        Assert.Equal(0L, await Database.ScalarAsync<long>(database, "SELECT count(*) FROM logs WHERE source_port = 1"));
+        Assert.True(daemon.StopGracefully(TimeSpan.FromSeconds(30)), "the daemon should stop with exit code 0");
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_directory))

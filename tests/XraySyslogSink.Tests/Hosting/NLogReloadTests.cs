@@ -6,7 +6,7 @@ using XraySyslogSink.Hosting.Reload;
 
 namespace XraySyslogSink.Tests.Hosting;
 
-/// <summary>NLog.config is re-read on reload: a changed level applies, a broken file is refused and the old rules stay.</summary>
+/// <summary>NLog.config is re-read on reload: an unchanged file is left alone, a changed level applies, a broken file is refused and the old rules stay.</summary>
 public sealed class NLogReloadTests : IDisposable
 {
     private readonly string _path = Path.Combine(Path.GetTempPath(), $"xraysink-nlog-{Guid.NewGuid():N}.config");
@@ -21,8 +21,9 @@ public sealed class NLogReloadTests : IDisposable
         logger.Debug("before");
         Assert.Empty(Memory().Logs);
 
+        var reload = new NLogReload(_path);
+        Assert.Null(reload.Prepare(_configuration, []));
         WriteConfig("Debug");
-        var reload = new NLogReload();
         List<string> failures = [];
         Action? apply = reload.Prepare(_configuration, failures);
         Assert.Empty(failures);
@@ -33,7 +34,7 @@ public sealed class NLogReloadTests : IDisposable
 
         File.WriteAllText(_path, "<nlog><rules><logger name=\"*\" minlevel=\"Debug\" writeTo=\"memory\"");
         Assert.Null(reload.Prepare(_configuration, failures));
-        Assert.StartsWith("NLog.config: ", Assert.Single(failures), StringComparison.Ordinal);
+        Assert.StartsWith(_path + ": ", Assert.Single(failures), StringComparison.Ordinal);
         logger.Debug("still");
         Assert.Equal(["DEBUG after", "DEBUG still"], Memory().Logs);
     }

@@ -15,7 +15,7 @@ internal static class ReloadServices
         services.AddSingleton<IOptionsChangeTokenSource<LoggerFilterOptions>>(sp => sp.GetRequiredService<LoggingLevels>());
         services.AddSingleton<IReloadableSettings>(sp => sp.GetRequiredService<LoggingLevels>());
         services.AddSingleton<IReloadableSettings, TimeZoneReload>();
-        services.AddSingleton<IReloadableSettings, NLogReload>();
+        services.AddSingleton<IReloadableSettings>(_ => new NLogReload(SinkHost.NLogConfigPath(configuration)));
         services.AddSingleton<IReloadableSettings, AllowListReload>();
         services.AddSingleton(sp => new ConfigurationReloadHub(
             readConfiguration ?? (() => configuration),
