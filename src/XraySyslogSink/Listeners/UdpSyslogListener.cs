@@ -57,6 +57,7 @@ internal sealed partial class UdpSyslogListener : IAsyncDisposable
         }
 
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
+        _metrics.KernelDrops.Track(_socket);
 
         // Linux reports double the usable size; halve it so the log matches what was asked for.
         int granted = _socket.ReceiveBufferSize / 2;
@@ -79,6 +80,7 @@ internal sealed partial class UdpSyslogListener : IAsyncDisposable
         }
 
         await _stop.CancelAsync();
+        _metrics.KernelDrops.Untrack(_socket);
         _socket.Close();
         try
         {

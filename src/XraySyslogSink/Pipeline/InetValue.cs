@@ -60,13 +60,21 @@ public readonly struct InetValue : IEquatable<InetValue>
 
     /// <summary>
     /// Parses an address written as UTF-8 text (<c>1.2.3.4</c>, <c>2001:db8::1</c>), without brackets
-    /// or port. IPv4 is parsed without allocating; IPv6 goes through <see cref="IPAddress"/>.
+    /// or port, without allocating. Plain IPv6 forms (hex groups, one <c>::</c>, an IPv4 tail) are parsed here;
+    /// anything else that might still be IPv6 (a zone, odd spellings) goes through <see cref="IPAddress"/>, so
+    /// the accepted set is exactly the framework's.
     /// </summary>
     public static bool TryParse(ReadOnlySpan<byte> utf8, out InetValue value)
     {
         if (TryParseIPv4(utf8, out uint v4))
         {
             value = FromIPv4(v4);
+            return true;
+        }
+
+        if (TryParseIPv6(utf8, out ulong high, out ulong low))
+        {
+            value = FromIPv6(high, low);
             return true;
         }
 
@@ -96,6 +104,114 @@ public readonly struct InetValue : IEquatable<InetValue>
         value = FromIPAddress(address);
         return true;
     }
+
+    /// <summary>
+    /// RFC 4291 text without zone: up to eight groups of 1–4 hex digits, at most one <c>::</c>, optionally
+    /// ending in a dotted IPv4 address. False means "not in this simple form", not "invalid".
+    /// </summary>
+    internal static bool TryParseIPv6(ReadOnlySpan<byte> utf8, out ulong high, out ulong low)
+    {
+        high = 0;
+        low = 0;
+        Span<ushort> groups = stackalloc ushort[8];
+        int count = 0;
+        int gap = -1;
+        int i = 0;
+        if (utf8.Length < 2)
+        {
+            return false;
+        }
+
+        if (utf8[0] == ':')
+        {
+            if (utf8[1] != ':')
+            {
+                return false;
+            }
+
+            gap = 0;
+            i = 2;
+        }
+
+        while (i < utf8.Length)
+        {
+            int start = i;
+            int value = 0;
+            while (i < utf8.Length && i - start < 5 && HexValue(utf8[i]) is int digit and >= 0)
+            {
+                value = (value << 4) | digit;
+                i++;
+            }
+
+            if (i < utf8.Length && utf8[i] == '.')
+            {
+                // An IPv4 tail fills the last two groups.
+                if (count > 6 || !TryParseIPv4(utf8[start..], out uint v4))
+                {
+                    return false;
+                }
+
+                groups[count++] = (ushort)(v4 >> 16);
+                groups[count++] = (ushort)v4;
+                i = utf8.Length;
+                break;
+            }
+
+            if (i == start || i - start > 4 || count == 8)
+            {
+                return false;
+            }
+
+            groups[count++] = (ushort)value;
+            if (i == utf8.Length)
+            {
+                break;
+            }
+
+            if (utf8[i] != ':' || ++i == utf8.Length)
+            {
+                return false;
+            }
+
+            if (utf8[i] == ':')
+            {
+                if (gap >= 0)
+                {
+                    return false;
+                }
+
+                gap = count;
+                i++;
+            }
+        }
+
+        if (gap < 0 ? count != 8 : count > 7)
+        {
+            return false;
+        }
+
+        Span<ushort> full = stackalloc ushort[8];
+        full.Clear();
+        int tail = gap < 0 ? 0 : count - gap;
+        int head = count - tail;
+        groups[..head].CopyTo(full);
+        groups.Slice(head, tail).CopyTo(full[(8 - tail)..]);
+        for (int g = 0; g < 4; g++)
+        {
+            high = (high << 16) | full[g];
+            low = (low << 16) | full[g + 4];
+        }
+
+        return true;
+    }
+
+    private static int HexValue(byte c) => c switch
+    {
+        >= (byte)'0' and <= (byte)'9' => c - '0',
+        >= (byte)'a' and <= (byte)'f' => c - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => c - 'A' + 10,
+        _ => -1,
+    };
 
     private static bool TryParseIPv4(ReadOnlySpan<byte> utf8, out uint address)
     {

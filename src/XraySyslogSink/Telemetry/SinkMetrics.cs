@@ -64,6 +64,7 @@ public sealed class SinkMetrics : IDisposable
         _flushFailures = _meter.CreateCounter<long>("xraysink.flush.failures", "{failure}", "Flush attempts that failed and will be retried, by kind.");
         _flushDuration = _meter.CreateHistogram<double>("xraysink.flush.duration", "s", "Time to commit one batch.");
         _udpDropped = _meter.CreateCounter<long>("xraysink.udp.dropped", "{datagram}", "UDP datagrams dropped by the collector, by reason.");
+        _meter.CreateObservableCounter("xraysink.udp.kernel_dropped", () => KernelDrops.Total, "{datagram}", "UDP datagrams the kernel dropped for our sockets (receive buffer full), from /proc/net/udp and udp6.");
         _connectionsAccepted = _meter.CreateCounter<long>("xraysink.connections.accepted", "{connection}", "Stream connections accepted, by listener.");
         _connectionsRejected = _meter.CreateCounter<long>("xraysink.connections.rejected", "{connection}", "Stream connections closed before or instead of serving them, by listener and reason.");
         _relpSessionsOpened = _meter.CreateCounter<long>("xraysink.relp.sessions.opened", "{session}", "RELP sessions accepted.");
@@ -92,6 +93,9 @@ public sealed class SinkMetrics : IDisposable
     public long TotalRowsWritten => Volatile.Read(ref _totalRowsWritten);
 
     public long TotalUdpDropped => Volatile.Read(ref _totalUdpDropped);
+
+    /// <summary>The kernel's drop count for our UDP sockets (<c>/proc/net/udp</c>); listeners register their sockets here.</summary>
+    public UdpKernelDrops KernelDrops { get; } = new();
 
     public long TotalOversize => Volatile.Read(ref _totalOversize);
 

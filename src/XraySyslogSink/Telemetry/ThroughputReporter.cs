@@ -64,7 +64,7 @@ internal sealed partial class ThroughputReporter : BackgroundService
         text.Append(CultureInfo.InvariantCulture, $"parsed {now.Parsed} ({Rate(now.Parsed, before.Parsed, seconds)}/s), ");
         text.Append(CultureInfo.InvariantCulture, $"rows written {now.Rows} ({Rate(now.Rows, before.Rows, seconds)}/s), ");
         text.Append(CultureInfo.InvariantCulture, $"skipped {now.Skipped}, dead letters {now.DeadLettered}, oversize {now.Oversize}, ");
-        text.Append(CultureInfo.InvariantCulture, $"udp dropped {now.UdpDropped}, flush failures {now.FlushFailures}, queues");
+        text.Append(CultureInfo.InvariantCulture, $"udp dropped {now.UdpDropped} (kernel {now.UdpKernelDropped}), flush failures {now.FlushFailures}, queues");
         foreach ((string stage, int depth) in _metrics.QueueDepths())
         {
             text.Append(CultureInfo.InvariantCulture, $" {stage}={depth}");
@@ -78,7 +78,7 @@ internal sealed partial class ThroughputReporter : BackgroundService
     [LoggerMessage(Level = LogLevel.Information, Message = "{Summary}")]
     private partial void LogSummary(string summary);
 
-    private readonly record struct Snapshot(long Messages, long Parsed, long Rows, long Skipped, long DeadLettered, long Oversize, long UdpDropped, long FlushFailures, long Queued)
+    private readonly record struct Snapshot(long Messages, long Parsed, long Rows, long Skipped, long DeadLettered, long Oversize, long UdpDropped, long FlushFailures, long Queued, long UdpKernelDropped)
     {
         public static Snapshot Take(SinkMetrics metrics)
         {
@@ -88,7 +88,7 @@ internal sealed partial class ThroughputReporter : BackgroundService
                 queued += depth;
             }
 
-            return new Snapshot(metrics.TotalMessages, metrics.TotalParsed, metrics.TotalRowsWritten, metrics.TotalSkipped, metrics.TotalDeadLettered, metrics.TotalOversize, metrics.TotalUdpDropped, metrics.TotalFlushFailures, queued);
+            return new Snapshot(metrics.TotalMessages, metrics.TotalParsed, metrics.TotalRowsWritten, metrics.TotalSkipped, metrics.TotalDeadLettered, metrics.TotalOversize, metrics.TotalUdpDropped, metrics.TotalFlushFailures, queued, metrics.KernelDrops.Total);
         }
     }
 }
