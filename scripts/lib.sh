@@ -29,3 +29,22 @@ ensure_dotnet() {
     return 1
   fi
 }
+
+# raise_rmem_max BYTES: raises net.core.rmem_max to BYTES (default 33554432, the daemon's default
+# Listeners:UdpReceiveBufferSize) when it is lower, so a UDP burst fits the socket's receive buffer instead of
+# being dropped by the kernel. Only as root and only upwards; otherwise it says what to run. Not persistent
+# across reboots: persisting it (sysctl.d) is the installer's job.
+raise_rmem_max() {
+  local want=${1:-33554432} have
+  have=$(sysctl -n net.core.rmem_max 2>/dev/null) || return 0
+  [ "$have" -ge "$want" ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "net.core.rmem_max is $have, below the UDP receive buffer $want: run 'sysctl -w net.core.rmem_max=$want' as root" >&2
+    return 0
+  fi
+  if sysctl -q -w net.core.rmem_max="$want" >/dev/null 2>&1; then
+    echo "raised net.core.rmem_max from $have to $want" >&2
+  else
+    echo "could not raise net.core.rmem_max from $have to $want (read-only /proc/sys?)" >&2
+  fi
+}

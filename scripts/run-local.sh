@@ -8,6 +8,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/lib.sh"
 root="$(repo_root)"
 ensure_dotnet
+raise_rmem_max 33554432
 
 pgdir="${XRAYSINK_PGDIR:-$root/.pgtmp/run-local}"
 conn="$("$here/pg-local.sh" start "$pgdir")"

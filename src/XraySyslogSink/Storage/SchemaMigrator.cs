@@ -51,7 +51,7 @@ public sealed partial class SchemaMigrator
             }
 
             // NpgsqlCommand (not NpgsqlBatchCommand) splits the multi-statement DDL text into one batch.
-            string ddl = SchemaSql.Tables + SchemaSql.ImportFiles;
+            string ddl = SchemaSql.TablesFor(_options.ForeignKeys) + SchemaSql.ImportFiles;
             if (_options.CompositeUserTimestampIndex)
             {
                 ddl += SchemaSql.CompositeUserTimestampIndex;

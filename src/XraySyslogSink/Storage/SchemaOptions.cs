@@ -25,4 +25,13 @@ public sealed class SchemaOptions
     /// </summary>
     [Range(0, 366)]
     public int PrecreateDays { get; set; } = 2;
+
+    /// <summary>
+    /// Default <c>true</c>: <c>logs</c> is created as the seed schema has it, with its five <c>REFERENCES</c>
+    /// (protocol, destination, both tags, user). <c>false</c> is an opt-in profile for operators who trust the
+    /// writer to keep ids consistent (the sink only writes ids it read back from the dimension tables): the
+    /// table is created without them, which spares PostgreSQL five index probes per row. It only takes effect
+    /// when <c>logs</c> is created; an existing table keeps its constraints.
+    /// </summary>
+    public bool ForeignKeys { get; set; } = true;
 }

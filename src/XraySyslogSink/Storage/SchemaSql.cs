@@ -80,6 +80,18 @@ internal static class SchemaSql
         );
         """;
 
+    /// <summary>
+    /// <see cref="Tables"/>, or for <c>Schema:ForeignKeys=false</c> the same DDL with <c>logs</c>' five
+    /// <c>REFERENCES</c> removed and nothing else changed.
+    /// </summary>
+    public static string TablesFor(bool foreignKeys) => foreignKeys
+        ? Tables
+        : Tables
+            .Replace(" REFERENCES protocols(id)", string.Empty, StringComparison.Ordinal)
+            .Replace(" REFERENCES endpoints(id)", string.Empty, StringComparison.Ordinal)
+            .Replace(" REFERENCES tags(id)", string.Empty, StringComparison.Ordinal)
+            .Replace(" REFERENCES users(id)", string.Empty, StringComparison.Ordinal);
+
     public const string CompositeUserTimestampIndex = """
         CREATE INDEX IF NOT EXISTS idx_logs_user_ts
             ON logs (user_id, "timestamp");

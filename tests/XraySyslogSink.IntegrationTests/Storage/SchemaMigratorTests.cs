@@ -124,6 +124,26 @@ public sealed class SchemaMigratorTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task The_foreign_key_less_profile_drops_exactly_the_five_references()
+    {
+        const string ForeignKeys = "SELECT count(*) FROM pg_constraint WHERE conrelid = 'logs'::regclass AND contype = 'f'";
+        await using StorageHarness seed = await StorageHarness.CreateAsync(server);
+        await using StorageHarness trusting = await StorageHarness.CreateAsync(server, new SchemaOptions { ForeignKeys = false, BrinTimestampIndex = true });
+
+        Assert.Equal(5L, await seed.ScalarAsync<long>(ForeignKeys));
+        Assert.Equal(0L, await trusting.ScalarAsync<long>(ForeignKeys));
+
+        // Same columns, types and indexes otherwise (plus the BRIN index asked for).
+        const string Columns = "SELECT string_agg(column_name || ' ' || data_type || ' ' || is_nullable, ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'logs'";
+        Assert.Equal(await seed.ScalarAsync<string>(Columns), await trusting.ScalarAsync<string>(Columns));
+        Assert.Equal(5L, await trusting.ScalarAsync<long>("SELECT count(*) FROM pg_indexes WHERE tablename = 'logs'"));
+
+        // A row whose ids have no dimension row is then the writer's responsibility: the database takes it.
+        await trusting.ExecuteAsync($"INSERT INTO logs (\"timestamp\", source_ip, source_port, user_id) VALUES ('{StorageHarness.Today:yyyy-MM-dd} 12:00:00+00', '1.2.3.4', 1, 999)");
+        Assert.Equal(1L, await trusting.ScalarAsync<long>("SELECT count(*) FROM logs"));
+    }
+
+    [Fact]
     public async Task Is_idempotent_when_run_again_and_concurrently()
     {
         await using StorageHarness db = await StorageHarness.CreateAsync(server);

@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# End-to-end throughput benchmark (outside CI). On a throwaway local PostgreSQL it
+#  1. starts the daemon on a fresh database, sends N realistic xray lines over TCP (octet-counted) with the
+#     load generator, polls count(*) until every row is committed and prints lines/s end to end;
+#  2. loads the very same rows, already normalized, with psql \copy into an identical fresh schema (same DDL via
+#     `xraysink migrate` with the same Schema options, same partitions, dimension tables pre-filled) and prints
+#     that rate and the ratio sink/COPY;
+#  3. prints the daemon's peak RSS (VmHWM);
+#  4. UDP: a 3-second burst at --udp-rate datagrams/s (default 300000), drained into the database, loss
+#     counted exactly from rows and from the kernel's drop counter of our socket; on loss it steps the rate
+#     down and reports the highest burst rate without loss.
+# Options:
+#   --lines N              lines for the TCP run (default 1000000)
+#   --no-fk                Schema:ForeignKeys=false (with the BRIN index): the trusting profile
+#   --both-profiles        run the TCP part for the seed schema and for --no-fk, one after the other
+#   --rss-10m              instead of the runs above: 10,000,000 lines to 10,000,000 distinct endpoints, peak RSS
+#   --endpoints N          distinct endpoints (default 50000); --users N (default 5000)
+#   --udp-rate R           burst target rate (default 300000); --no-udp skips the burst
+#   --keep                 keep the work directory (logs, exported rows)
+#   any --Key=Value        passed to the daemon (e.g. --Writer:BatchSize=20000)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+root="$(repo_root)"
+ensure_dotnet
+apt_install python3 procps >/dev/null
+
+lines=1000000
+profiles=(fk)
+rss10m=0
+endpoints=50000
+users=5000
+udp=1
+udp_rate=300000
+keep=0
+daemon_args=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --lines) lines=$2; shift 2 ;;
+    --no-fk) profiles=(nofk); shift ;;
+    --both-profiles) profiles=(fk nofk); shift ;;
+    --rss-10m) rss10m=1; shift ;;
+    --endpoints) endpoints=$2; shift 2 ;;
+    --users) users=$2; shift 2 ;;
+    --udp-rate) udp_rate=$2; shift 2 ;;
+    --no-udp) udp=0; shift ;;
+    --keep) keep=1; shift ;;
+    --*=*) daemon_args+=("$1"); shift ;;
+    *) sed -n '2,22p' "$0" >&2; exit 2 ;;
+  esac
+done
+if [[ $rss10m -eq 1 ]]; then
+  lines=10000000
+  endpoints=10000000
+  udp=0
+fi
+
+work="$(mktemp -d /tmp/xraysink-bench.XXXXXX)"
+chmod 755 "$work"  # the postgres user must reach its data directory and the exported files inside
+pgdir="$work/pg"
+daemon_pid=""
+cleanup() {
+  [[ -n "$daemon_pid" ]] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null || true
+  "$here/pg-local.sh" stop "$pgdir" >/dev/null 2>&1 || true
+  if [[ $keep -eq 1 ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+say() { echo "bench: $*" >&2; }
+load() { awk '{print $1}' /proc/loadavg; }
+
+# The daemon's default UDP receive buffer is 32 MiB; the kernel caps requests at rmem_max unless we are root.
+raise_rmem_max 33554432
+
+conn="$("$here/pg-local.sh" start "$pgdir")"
+pgport=$(cat "$pgdir/port")
+psql_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r | head -1)/psql"
+psql_db() { local db=$1; shift; "$psql_bin" -h 127.0.0.1 -p "$pgport" -U postgres -d "$db" -v ON_ERROR_STOP=1 -qtA "$@"; }
+create_db() { psql_db postgres -c "CREATE DATABASE $1" >/dev/null; }
+conn_for() { echo "${conn/Database=postgres/Database=$1}"; }
+
+say "building (Release)"
+dotnet build "$root/src/XraySyslogSink" -c Release -v quiet -nologo >&2
+dotnet build "$root/tests/XraySyslogSink.LoadGenerator" -c Release -v quiet -nologo >&2
+daemon_dll="$root/src/XraySyslogSink/bin/Release/net10.0/xraysink.dll"
+loadgen=(dotnet "$root/tests/XraySyslogSink.LoadGenerator/bin/Release/net10.0/xraysink-loadgen.dll"
+  --users "$users" --endpoints "$endpoints")
+[[ $rss10m -eq 1 ]] && loadgen+=(--endpoint-mode sequential)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+now() { date +%s.%N; }
+rate_of() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
+hwm_mib() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+
+schema_args() {
+  if [[ $1 == nofk ]]; then echo "--Schema:ForeignKeys=false --Schema:BrinTimestampIndex=true"; fi
+}
+
+# start_daemon DB PROFILE: a fresh daemon on DB with a fresh spool, listening on $port (TCP and UDP).
+start_daemon() {
+  local db=$1 profile=$2
+  rm -rf "$work/spool-$db"
+  # shellcheck disable=SC2046
+  dotnet "$daemon_dll" "--ConnectionStrings:Postgres=$(conn_for "$db")" \
+    --Listeners:Tcp=127.0.0.1:$port --Listeners:Udp=127.0.0.1:$port --Spool:Directory="$work/spool-$db" \
+    $(schema_args "$profile") "${daemon_args[@]}" >"$work/daemon-$db.log" 2>&1 &
+  daemon_pid=$!
+  for _ in $(seq 1 240); do
+    grep -q "Listening for syslog on tcp" "$work/daemon-$db.log" 2>/dev/null && return 0
+    kill -0 "$daemon_pid" 2>/dev/null || { cat "$work/daemon-$db.log" >&2; say "daemon exited"; exit 1; }
+    sleep 0.25
+  done
+  say "daemon did not start listening"; exit 1
+}
+
+stop_daemon() {
+  kill -TERM "$daemon_pid" 2>/dev/null || true
+  wait "$daemon_pid" 2>/dev/null || true
+  daemon_pid=""
+}
+
+# wait_rows DB TARGET STALL_SECONDS: polls count(*) until it reaches TARGET or stops moving for STALL_SECONDS.
+# Prints the time the last new row was seen.
+wait_rows() {
+  local db=$1 target=$2 stall=$3 count=0 last=-1 last_change
+  last_change=$(now)
+  while true; do
+    count=$(psql_db "$db" -c "SELECT count(*) FROM logs")
+    if [[ $count != "$last" ]]; then last=$count; last_change=$(now); fi
+    [[ $count -ge $target ]] && break
+    awk -v a="$(now)" -v b="$last_change" -v s="$stall" 'BEGIN { exit !(a - b > s) }' && break
+    sleep 0.2
+  done
+  echo "$last_change $count"
+}
+
+declare -A result
+run_tcp() {
+  local profile=$1 db="sink_$1" copydb="copy_$1"
+  create_db "$db"
+  start_daemon "$db" "$profile"
+  say "[$profile] sending $lines lines over TCP (load $(load))"
+  local t0 t1 count
+  t0=$(now)
+  "${loadgen[@]}" --transport tcp-octet --lines "$lines" --target 127.0.0.1:$port >"$work/loadgen-$db.txt"
+  read -r t1 count < <(wait_rows "$db" "$lines" 60)
+  local hwm; hwm=$(hwm_mib "$daemon_pid")
+  local sink_seconds; sink_seconds=$(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }')
+  say "[$profile] $(cat "$work/loadgen-$db.txt")"
+  stop_daemon
+  [[ $count -eq $lines ]] || say "[$profile] WARNING: $count rows for $lines lines"
+  local dead; dead=$(psql_db "$db" -c "SELECT count(*) FROM dead_letters")
+
+  # The same rows, already normalized, exported from the sink's database.
+  psql_db "$db" -c "\\copy users TO '$work/users.csv' CSV"
+  psql_db "$db" -c "\\copy protocols TO '$work/protocols.csv' CSV"
+  psql_db "$db" -c "\\copy endpoints TO '$work/endpoints.csv' CSV"
+  psql_db "$db" -c "\\copy tags TO '$work/tags.csv' CSV"
+  psql_db "$db" -c "\\copy (SELECT \"timestamp\", source_ip, source_port, action, protocol_id, destination_id, destination_port, inbound_tag_id, outbound_tag_id, user_id FROM logs ORDER BY id) TO '$work/logs.csv' CSV"
+  psql_db "$db" -c "SELECT format('CREATE TABLE IF NOT EXISTS %I PARTITION OF logs %s;', c.relname, pg_get_expr(c.relpartbound, c.oid)) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'logs'::regclass" >"$work/partitions.sql"
+
+  # An identical fresh schema: the daemon's own DDL with the same options, the same partitions, dimensions pre-filled.
+  create_db "$copydb"
+  # shellcheck disable=SC2046
+  dotnet "$daemon_dll" migrate "--ConnectionStrings:Postgres=$(conn_for "$copydb")" $(schema_args "$profile") >/dev/null
+  psql_db "$copydb" -f "$work/partitions.sql" >/dev/null
+  for t in users protocols endpoints tags; do
+    psql_db "$copydb" -c "\\copy $t FROM '$work/$t.csv' CSV"
+    psql_db "$copydb" -c "SELECT setval(pg_get_serial_sequence('$t', 'id'), coalesce(max(id), 1)) FROM $t" >/dev/null
+  done
+  psql_db "$copydb" -c "VACUUM ANALYZE" >/dev/null
+  psql_db "$copydb" -c "CHECKPOINT" >/dev/null
+  say "[$profile] COPY of the same $count rows through psql (load $(load))"
+  local c0 c1
+  c0=$(now)
+  psql_db "$copydb" -c "\\copy logs (\"timestamp\", source_ip, source_port, action, protocol_id, destination_id, destination_port, inbound_tag_id, outbound_tag_id, user_id) FROM '$work/logs.csv' CSV"
+  c1=$(now)
+  local copy_seconds; copy_seconds=$(awk -v a="$c1" -v b="$c0" 'BEGIN { print a - b }')
+  local sink_rate copy_rate
+  sink_rate=$(rate_of "$count" "$sink_seconds")
+  copy_rate=$(rate_of "$count" "$copy_seconds")
+  result[$profile]=$(printf '%-6s rows %s (dead letters %s)  sink %s rows/s (%.1f s)  psql COPY %s rows/s (%.1f s)  ratio %s  peak RSS %s MiB  load %s' \
+    "$profile" "$count" "$dead" "$sink_rate" "$sink_seconds" "$copy_rate" "$copy_seconds" \
+    "$(awk -v a="$sink_rate" -v b="$copy_rate" 'BEGIN { printf "%.2f", a / b }')" "$hwm" "$(load)")
+  say "${result[$profile]}"
+  psql_db postgres -c "DROP DATABASE $copydb" >/dev/null
+  rm -f "$work"/*.csv
+}
+
+# udp_burst RATE FIRST: one 3-second burst; prints "sent rows kernel_drops app_drops achieved_rate".
+udp_drops_kernel() {
+  local hexport; hexport=$(printf '%04X' "$port")
+  awk -v p=":$hexport" 'FNR > 1 && substr($2, length($2) - 4) == p { d += $13 } END { print d + 0 }' /proc/net/udp /proc/net/udp6 2>/dev/null
+}
+udp_burst() {
+  local rate=$1 first=$2 db=sink_udp n=$(( $1 * 3 )) before kernel_before out
+  before=$(psql_db "$db" -c "SELECT count(*) FROM logs")
+  kernel_before=$(udp_drops_kernel)
+  out=$("${loadgen[@]}" --transport udp --lines "$n" --first "$first" --rate "$rate" --target 127.0.0.1:$port)
+  local t count; read -r t count < <(wait_rows "$db" $(( before + n )) 15)
+  local rows=$(( count - before )) kernel=$(( $(udp_drops_kernel) - kernel_before ))
+  local achieved; achieved=$(sed -n 's/.*: \([0-9]*\) lines\/s.*/\1/p' <<<"$out")
+  echo "$n $rows $kernel $achieved"
+}
+
+run_udp() {
+  local db=sink_udp
+  create_db "$db"
+  start_daemon "$db" fk
+  local best=0 first=0 rate=$udp_rate summary=""
+  for rate in "$udp_rate" $(( udp_rate * 2 / 3 )) $(( udp_rate / 2 )) $(( udp_rate / 3 )) $(( udp_rate / 6 )); do
+    say "UDP burst: 3 s at $rate datagrams/s (load $(load))"
+    local sent rows kernel achieved
+    read -r sent rows kernel achieved < <(udp_burst "$rate" "$first")
+    first=$(( first + sent ))
+    local line; line=$(printf 'udp burst target %s/s (sent at %s/s): sent %s, rows %s, lost %s (kernel drops %s)' "$rate" "$achieved" "$sent" "$rows" $(( sent - rows )) "$kernel")
+    say "$line"
+    summary+="$line"$'\n'
+    if [[ $rows -eq $sent ]]; then best=$rate; break; fi
+  done
+  local app; app=$(grep -o 'udp dropped [0-9]* (kernel [0-9]*)' "$work/daemon-$db.log" | tail -1 || true)
+  local hwm; hwm=$(hwm_mib "$daemon_pid")
+  stop_daemon
+  result[udp]="${summary}highest lossless 3-s burst: ${best} datagrams/s (daemon summary: ${app:-n/a}; peak RSS ${hwm} MiB)"
+}
+
+if [[ $rss10m -eq 1 ]]; then
+  say "RSS run: $lines lines to $endpoints distinct endpoints"
+  run_tcp fk
+else
+  for p in "${profiles[@]}"; do run_tcp "$p"; done
+  [[ $udp -eq 1 ]] && run_udp
+fi
+
+echo
+echo "=== xraysink bench ($(nproc) cores, $(date -u +%FT%TZ), load $(cat /proc/loadavg | cut -d' ' -f1-3)) ==="
+for k in "${!result[@]}"; do echo "${result[$k]}"; done
