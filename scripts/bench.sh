@@ -16,6 +16,7 @@
 #   --rss-10m              instead of the runs above: 10,000,000 lines to 10,000,000 distinct endpoints, peak RSS
 #   --endpoints N          distinct endpoints (default 50000); --users N (default 5000)
 #   --udp-rate R           burst target rate (default 300000); --no-udp skips the burst
+#   --udp-buffer BYTES     Listeners:UdpReceiveBufferSize for the burst (default: the daemon's, 32 MiB)
 #   --keep                 keep the work directory (logs, exported rows)
 #   any --Key=Value        passed to the daemon (e.g. --Writer:BatchSize=20000)
 set -euo pipefail
@@ -33,6 +34,7 @@ endpoints=50000
 users=5000
 udp=1
 udp_rate=300000
+udp_buffer=33554432
 keep=0
 daemon_args=()
 while [[ $# -gt 0 ]]; do
@@ -45,9 +47,10 @@ while [[ $# -gt 0 ]]; do
     --users) users=$2; shift 2 ;;
     --udp-rate) udp_rate=$2; shift 2 ;;
     --no-udp) udp=0; shift ;;
+    --udp-buffer) udp_buffer=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --*=*) daemon_args+=("$1"); shift ;;
-    *) sed -n '2,22p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,23p' "$0" >&2; exit 2 ;;
   esac
 done
 if [[ $rss10m -eq 1 ]]; then
@@ -71,7 +74,7 @@ say() { echo "bench: $*" >&2; }
 load() { awk '{print $1}' /proc/loadavg; }
 
 # The daemon's default UDP receive buffer is 32 MiB; the kernel caps requests at rmem_max unless we are root.
-raise_rmem_max 33554432
+raise_rmem_max "$udp_buffer"
 
 conn="$("$here/pg-local.sh" start "$pgdir")"
 pgport=$(cat "$pgdir/port")
@@ -91,6 +94,18 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 
 now() { date +%s.%N; }
 rate_of() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
+tck=$(getconf CLK_TCK)
+# CPU seconds (user+system) of a process: its own threads plus children it has reaped.
+cpu_of() { awk -v t="$tck" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13 + $14 + $15) / t }' "/proc/$1/stat"; }
+# CPU seconds of the whole PostgreSQL cluster: the postmaster, its exited children (reaped) and the live ones.
+pg_cpu() {
+  local pm total; pm=$(head -1 "$pgdir/data/postmaster.pid")
+  total=$(cpu_of "$pm")
+  for c in $(pgrep -P "$pm"); do
+    [[ -r /proc/$c/stat ]] && total=$(awk -v a="$total" -v b="$(awk -v t="$tck" '{ sub(/^.*\) /, ""); print ($12 + $13) / t }' "/proc/$c/stat" 2>/dev/null || echo 0)" 'BEGIN { printf "%.2f", a + b }')
+  done
+  echo "$total"
+}
 hwm_mib() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 
 schema_args() {
@@ -120,19 +135,21 @@ stop_daemon() {
   daemon_pid=""
 }
 
-# wait_rows DB TARGET STALL_SECONDS: polls count(*) until it reaches TARGET or stops moving for STALL_SECONDS.
-# Prints the time the last new row was seen.
+# wait_rows DB TARGET STALL_SECONDS: waits until TARGET rows are committed or nothing moves for STALL_SECONDS;
+# prints the time the last progress was seen and count(*) of logs. Progress is polled on the collector's spool
+# checkpoint (one sequence number per message, advanced in each batch's own transaction): exact, and cheap
+# enough to poll five times a second, where a count(*) of a growing table would itself load the database.
 wait_rows() {
-  local db=$1 target=$2 stall=$3 count=0 last=-1 last_change
+  local db=$1 target=$2 stall=$3 seq=0 last=-1 last_change
   last_change=$(now)
   while true; do
-    count=$(psql_db "$db" -c "SELECT count(*) FROM logs")
-    if [[ $count != "$last" ]]; then last=$count; last_change=$(now); fi
-    [[ $count -ge $target ]] && break
+    seq=$(psql_db "$db" -c "SELECT coalesce(max(sequence), 0) FROM spool_checkpoints")
+    if [[ $seq != "$last" ]]; then last=$seq; last_change=$(now); fi
+    [[ $seq -ge $target ]] && break
     awk -v a="$(now)" -v b="$last_change" -v s="$stall" 'BEGIN { exit !(a - b > s) }' && break
     sleep 0.2
   done
-  echo "$last_change $count"
+  echo "$last_change $(psql_db "$db" -c "SELECT count(*) FROM logs")"
 }
 
 declare -A result
@@ -141,11 +158,14 @@ run_tcp() {
   create_db "$db"
   start_daemon "$db" "$profile"
   say "[$profile] sending $lines lines over TCP (load $(load))"
-  local t0 t1 count
+  local t0 t1 count pg0 pg1
+  pg0=$(pg_cpu)
   t0=$(now)
   "${loadgen[@]}" --transport tcp-octet --lines "$lines" --target 127.0.0.1:$port >"$work/loadgen-$db.txt"
   read -r t1 count < <(wait_rows "$db" "$lines" 60)
   local hwm; hwm=$(hwm_mib "$daemon_pid")
+  local daemon_cpu; daemon_cpu=$(cpu_of "$daemon_pid")
+  pg1=$(pg_cpu)
   local sink_seconds; sink_seconds=$(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }')
   say "[$profile] $(cat "$work/loadgen-$db.txt")"
   stop_daemon
@@ -172,17 +192,21 @@ run_tcp() {
   psql_db "$copydb" -c "VACUUM ANALYZE" >/dev/null
   psql_db "$copydb" -c "CHECKPOINT" >/dev/null
   say "[$profile] COPY of the same $count rows through psql (load $(load))"
-  local c0 c1
+  local c0 c1 cpg0 cpg1
+  cpg0=$(pg_cpu)
   c0=$(now)
   psql_db "$copydb" -c "\\copy logs (\"timestamp\", source_ip, source_port, action, protocol_id, destination_id, destination_port, inbound_tag_id, outbound_tag_id, user_id) FROM '$work/logs.csv' CSV"
   c1=$(now)
+  cpg1=$(pg_cpu)
   local copy_seconds; copy_seconds=$(awk -v a="$c1" -v b="$c0" 'BEGIN { print a - b }')
   local sink_rate copy_rate
   sink_rate=$(rate_of "$count" "$sink_seconds")
   copy_rate=$(rate_of "$count" "$copy_seconds")
-  result[$profile]=$(printf '%-6s rows %s (dead letters %s)  sink %s rows/s (%.1f s)  psql COPY %s rows/s (%.1f s)  ratio %s  peak RSS %s MiB  load %s' \
+  result[$profile]=$(printf '%-6s rows %s (dead letters %s)  sink %s rows/s (%.1f s)  psql COPY %s rows/s (%.1f s)  ratio %s  peak RSS %s MiB  CPU s: daemon %s, PostgreSQL %s (sink run) / %s (COPY)  load %s' \
     "$profile" "$count" "$dead" "$sink_rate" "$sink_seconds" "$copy_rate" "$copy_seconds" \
-    "$(awk -v a="$sink_rate" -v b="$copy_rate" 'BEGIN { printf "%.2f", a / b }')" "$hwm" "$(load)")
+    "$(awk -v a="$sink_rate" -v b="$copy_rate" 'BEGIN { printf "%.2f", a / b }')" "$hwm" \
+    "$daemon_cpu" "$(awk -v a="$pg1" -v b="$pg0" 'BEGIN { printf "%.1f", a - b }')" \
+    "$(awk -v a="$cpg1" -v b="$cpg0" 'BEGIN { printf "%.1f", a - b }')" "$(load)")
   say "${result[$profile]}"
   psql_db postgres -c "DROP DATABASE $copydb" >/dev/null
   rm -f "$work"/*.csv
@@ -207,6 +231,7 @@ udp_burst() {
 run_udp() {
   local db=sink_udp
   create_db "$db"
+  daemon_args+=("--Listeners:UdpReceiveBufferSize=$udp_buffer")
   start_daemon "$db" fk
   local best=0 first=0 rate=$udp_rate summary=""
   for rate in "$udp_rate" $(( udp_rate * 2 / 3 )) $(( udp_rate / 2 )) $(( udp_rate / 3 )) $(( udp_rate / 6 )); do
