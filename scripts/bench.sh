@@ -137,18 +137,23 @@ stop_daemon() {
 
 # wait_rows DB TARGET STALL_SECONDS: waits until TARGET rows are committed or nothing moves for STALL_SECONDS;
 # prints the time the last progress was seen and count(*) of logs. Progress is polled on the collector's spool
-# checkpoint (one sequence number per message, advanced in each batch's own transaction): exact, and cheap
-# enough to poll five times a second, where a count(*) of a growing table would itself load the database.
+# checkpoint (one sequence number per message, advanced in each batch's own transaction) through one
+# persistent psql session: exact, and cheap enough to poll five times a second, where a count(*) of a growing
+# table, or a new connection per poll, would itself load the database being measured.
 wait_rows() {
   local db=$1 target=$2 stall=$3 seq=0 last=-1 last_change
+  coproc POLL { "$psql_bin" -h 127.0.0.1 -p "$pgport" -U postgres -d "$db" -qtA 2>/dev/null; }
   last_change=$(now)
   while true; do
-    seq=$(psql_db "$db" -c "SELECT coalesce(max(sequence), 0) FROM spool_checkpoints")
+    echo "SELECT coalesce(max(sequence), 0) FROM spool_checkpoints;" >&"${POLL[1]}"
+    read -r seq <&"${POLL[0]}"
     if [[ $seq != "$last" ]]; then last=$seq; last_change=$(now); fi
     [[ $seq -ge $target ]] && break
     awk -v a="$(now)" -v b="$last_change" -v s="$stall" 'BEGIN { exit !(a - b > s) }' && break
     sleep 0.2
   done
+  echo "\\q" >&"${POLL[1]}"
+  wait "$POLL_PID" 2>/dev/null || true
   echo "$last_change $(psql_db "$db" -c "SELECT count(*) FROM logs")"
 }
 
