@@ -42,7 +42,7 @@ public sealed class ConfigurationTests
         Assert.Equal("0.0.0.0:5514", listeners.Tcp);
         Assert.Equal(8192, listeners.MaxMessageSize);
         var writer = new XraySyslogSink.Pipeline.WriterOptions();
-        Assert.Equal(5000, writer.BatchSize);
+        Assert.Equal(25_000, writer.BatchSize);
         Assert.Equal(TimeSpan.FromSeconds(1), writer.FlushInterval);
         Assert.Equal("UTC", new XraySyslogSink.Xray.XrayOptions().TimeZone);
     }
