@@ -69,7 +69,8 @@ public class RecordBuilderBenchmarks
     {
         var caches = new DimensionCaches(new DimensionCacheOptions());
         var time = new FakeTimeProvider(new DateTimeOffset(2025, 6, 30, 23, 59, 50, TimeSpan.Zero));
-        _builder = new AccessRecordBuilder(caches, new SenderTimeZones(new XrayOptions()), new PipelineOptions(), time);
+        // The daemon's default accept window, as live traffic is parsed.
+        _builder = new AccessRecordBuilder(caches, new SenderTimeZones(new XrayOptions()), new PipelineOptions(), time, AcceptWindow.FromOptions(new XrayOptions()));
         byte[][] raw = Lines.Messages(Format == "RFC5424" ? HeaderStyle.Rfc5424 : HeaderStyle.Rfc3164);
         _messages = [.. raw.Select(m => ReceivedMessage.Copy(m, InetValue.FromIPv4(0x7F000001), Transport.Tcp, time.GetUtcNow()))];
 

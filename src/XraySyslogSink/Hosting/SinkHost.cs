@@ -142,6 +142,7 @@ public static class SinkHost
             sp.GetRequiredService<ILogger<PostgresLogStore>>())
         {
             CollectorId = Value<SpoolOptions>(sp).CollectorId,
+            NewValues = CreateNewValueLimit(sp),
         });
         services.AddSingleton(sp => new MessageSpool(
             Value<SpoolOptions>(sp),
@@ -186,6 +187,20 @@ public static class SinkHost
 
         parsed.ApplicationName ??= "xraysink";
         return new NpgsqlDataSourceBuilder(parsed.ConnectionString).Build();
+    }
+
+    /// <summary>The daemon's cap on new dimension rows (live traffic only), reported by the metrics; null when off.</summary>
+    private static NewValueLimit? CreateNewValueLimit(IServiceProvider services)
+    {
+        int perMinute = Value<DimensionCacheOptions>(services).MaxNewValuesPerMinute;
+        if (perMinute == 0)
+        {
+            return null;
+        }
+
+        var limit = new NewValueLimit(perMinute, Value<PipelineOptions>(services).DeadLettersPerSecond, services.GetRequiredService<TimeProvider>());
+        services.GetRequiredService<SinkMetrics>().TrackNewValues(limit);
+        return limit;
     }
 
     private static T Value<T>(IServiceProvider services)

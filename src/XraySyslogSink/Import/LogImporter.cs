@@ -182,8 +182,9 @@ internal sealed partial class LogImporter
     /// protecting the daemon's partitions from senders with broken clocks) must not be applied here; construct the
     /// builder with no window.
     /// </summary>
+    // History is old by definition: no accept window (the daemon's Xray:AcceptWindow is for live traffic).
     internal static AccessRecordBuilder CreateBuilder(DimensionCaches caches, SenderTimeZones zones, PipelineOptions options, TimeProvider timeProvider) =>
-        new(caches, zones, options, timeProvider);
+        new(caches, zones, options, timeProvider, AcceptWindow.None);
 
     /// <summary>Builds up to one chunk's worth of lines (each line makes at most one record); false at the end of the input.</summary>
     private static bool Fill(LineReader reader, AccessRecordBuilder builder, RecordChunk chunk, DateTimeOffset receivedAt, ref long empty)

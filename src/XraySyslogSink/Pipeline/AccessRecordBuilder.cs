@@ -17,14 +17,20 @@ internal sealed class AccessRecordBuilder
     private readonly LocalTimeConverter _clock = new();
     private readonly DeadLetterLimiter _deadLetterLimiter;
     private readonly int _deadLetterMaxRawBytes;
+    private readonly AcceptWindow _acceptWindow;
 
     // Strings of values awaiting resolution, so a new value repeated within a chunk is allocated once.
     private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
     private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _pendingLookup;
 
-    public AccessRecordBuilder(DimensionCaches caches, SenderTimeZones zones, PipelineOptions options, TimeProvider timeProvider)
+    /// <param name="acceptWindow">
+    /// Event times accepted relative to each message's receive time: the daemon passes
+    /// <see cref="AcceptWindow.FromOptions"/>, the history import <see cref="AcceptWindow.None"/>.
+    /// </param>
+    public AccessRecordBuilder(DimensionCaches caches, SenderTimeZones zones, PipelineOptions options, TimeProvider timeProvider, AcceptWindow acceptWindow)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _acceptWindow = acceptWindow;
         _caches = caches;
         _zones = zones;
         _deadLetterMaxRawBytes = options.DeadLetterMaxRawBytes;
@@ -72,7 +78,8 @@ internal sealed class AccessRecordBuilder
 
     private string? AppendRecord(ref XrayAccessLine line, in SyslogMessage syslog, DateTimeOffset receivedAt, RecordChunk chunk)
     {
-        string? timeInvalid = EventTimeUtc(ref line, in syslog, receivedAt, out DateTime timestampUtc);
+        string? timeInvalid = EventTimeUtc(ref line, in syslog, receivedAt, out DateTime timestampUtc)
+            ?? _acceptWindow.Check(timestampUtc, receivedAt);
         if (timeInvalid is not null)
         {
             return timeInvalid;

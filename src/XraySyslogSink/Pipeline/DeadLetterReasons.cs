@@ -9,4 +9,10 @@ public static class DeadLetterReasons
     public const string ProtocolTooLong = "protocol longer than 10 characters";
     public const string NulInValue = "NUL byte in a value";
     public const string InternalError = "internal error while parsing";
+
+    /// <summary>Event time older than <c>Xray:AcceptWindowBack</c> before the message was received.</summary>
+    public const string BeforeAcceptWindow = "event time before the accept window";
+
+    /// <summary>Event time more than <c>Xray:AcceptWindowAhead</c> after the message was received.</summary>
+    public const string AfterAcceptWindow = "event time after the accept window";
 }

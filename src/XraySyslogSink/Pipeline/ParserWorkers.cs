@@ -24,6 +24,7 @@ internal sealed partial class ParserWorkers : IHostedService
     private readonly DimensionCaches _caches;
     private readonly SenderTimeZones _zones;
     private readonly PipelineOptions _options;
+    private readonly AcceptWindow _acceptWindow;
     private readonly SinkMetrics _metrics;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<ParserWorkers> _logger;
@@ -35,6 +36,7 @@ internal sealed partial class ParserWorkers : IHostedService
         DimensionCaches caches,
         SenderTimeZones zones,
         IOptions<PipelineOptions> options,
+        IOptions<XrayOptions> xray,
         SinkMetrics metrics,
         TimeProvider timeProvider,
         ILogger<ParserWorkers> logger)
@@ -43,6 +45,9 @@ internal sealed partial class ParserWorkers : IHostedService
         _caches = caches;
         _zones = zones;
         _options = options.Value;
+
+        // Live traffic only: the history import builds its records with AcceptWindow.None.
+        _acceptWindow = AcceptWindow.FromOptions(xray.Value);
         _metrics = metrics;
         _timeProvider = timeProvider;
         _logger = logger;
@@ -54,7 +59,7 @@ internal sealed partial class ParserWorkers : IHostedService
         _workers = new Task[count];
         for (int i = 0; i < count; i++)
         {
-            var builder = new AccessRecordBuilder(_caches, _zones, _options, _timeProvider);
+            var builder = new AccessRecordBuilder(_caches, _zones, _options, _timeProvider, _acceptWindow);
             _workers[i] = Task.Run(() => RunAsync(builder), CancellationToken.None);
         }
 

@@ -22,4 +22,11 @@ public sealed class DimensionCacheOptions
     /// <summary>Distinct protocol names. Default 100.</summary>
     [Range(2, 1_000_000)]
     public int MaxProtocols { get; set; } = 100;
+
+    /// <summary>
+    /// New rows each dimension table may take per minute (default 10 000; 0 = no cap). A row whose new value is
+    /// over it is stored with that value NULL and also goes whole to <c>dead_letters</c> (see <see cref="NewValueLimit"/>).
+    /// </summary>
+    [Range(0, 100_000_000)]
+    public int MaxNewValuesPerMinute { get; set; } = 10_000;
 }

@@ -32,3 +32,36 @@ internal sealed class DimensionRejections
         return rejected.GetValueOrDefault(text) ?? "dimension value could not be resolved";
     }
 }
+
+/// <summary>New dimension texts of one batch over <see cref="NewValueLimit"/>, per dimension table.</summary>
+internal sealed class ParkedValues
+{
+    public HashSet<string> Users { get; } = new(StringComparer.Ordinal);
+
+    public HashSet<string> Protocols { get; } = new(StringComparer.Ordinal);
+
+    public HashSet<string> Endpoints { get; } = new(StringComparer.Ordinal);
+
+    public HashSet<string> Tags { get; } = new(StringComparer.Ordinal);
+
+    public bool IsEmpty => Users.Count + Protocols.Count + Endpoints.Count + Tags.Count == 0;
+
+    /// <summary>The first table whose value <paramref name="record"/> holds is parked, or null.</summary>
+    public DimensionTable? FirstIn(in AccessRecord record) =>
+        Holds(record.User, Users) ? DimensionTable.Users
+        : Holds(record.Protocol, Protocols) ? DimensionTable.Protocols
+        : Holds(record.Destination, Endpoints) ? DimensionTable.Endpoints
+        : Holds(record.InboundTag, Tags) || Holds(record.OutboundTag, Tags) ? DimensionTable.Tags
+        : null;
+
+    public static void Clear(ref DimensionValue value, HashSet<string> parked)
+    {
+        if (Holds(value, parked))
+        {
+            value = default;
+        }
+    }
+
+    private static bool Holds(DimensionValue value, HashSet<string> parked) =>
+        !value.IsResolved && value.Text is { } text && parked.Contains(text);
+}

@@ -25,7 +25,8 @@ internal sealed partial class DimensionResolver
         _logger = logger;
     }
 
-    public async Task<DimensionRejections> ResolveAsync(NpgsqlConnection connection, IReadOnlyList<RecordChunk> chunks, CancellationToken cancellationToken)
+    /// <param name="limit">Caps new rows per table and minute; null (history import, tests) means no cap.</param>
+    public async Task<DimensionRejections> ResolveAsync(NpgsqlConnection connection, IReadOnlyList<RecordChunk> chunks, NewValueLimit? limit, CancellationToken cancellationToken)
     {
         HashSet<string> users = new(StringComparer.Ordinal);
         HashSet<string> protocols = new(StringComparer.Ordinal);
@@ -49,15 +50,21 @@ internal sealed partial class DimensionResolver
             return rejections;
         }
 
-        Dictionary<string, int> userIds = await ResolveTableAsync(connection, DimensionTable.Users, _caches.Users, users, rejections.Users, cancellationToken);
-        Dictionary<string, int> protocolIds = await ResolveTableAsync(connection, DimensionTable.Protocols, _caches.Protocols, protocols, rejections.Protocols, cancellationToken);
-        Dictionary<string, int> endpointIds = await ResolveTableAsync(connection, DimensionTable.Endpoints, _caches.Endpoints, endpoints, rejections.Endpoints, cancellationToken);
-        Dictionary<string, int> tagIds = await ResolveTableAsync(connection, DimensionTable.Tags, _caches.Tags, tags, rejections.Tags, cancellationToken);
+        ParkedValues parked = new();
+        Dictionary<string, int> userIds = await ResolveTableAsync(connection, DimensionTable.Users, _caches.Users, users, rejections.Users, limit, parked.Users, cancellationToken);
+        Dictionary<string, int> protocolIds = await ResolveTableAsync(connection, DimensionTable.Protocols, _caches.Protocols, protocols, rejections.Protocols, limit, parked.Protocols, cancellationToken);
+        Dictionary<string, int> endpointIds = await ResolveTableAsync(connection, DimensionTable.Endpoints, _caches.Endpoints, endpoints, rejections.Endpoints, limit, parked.Endpoints, cancellationToken);
+        Dictionary<string, int> tagIds = await ResolveTableAsync(connection, DimensionTable.Tags, _caches.Tags, tags, rejections.Tags, limit, parked.Tags, cancellationToken);
 
         foreach (RecordChunk chunk in chunks)
         {
             foreach (ref AccessRecord record in chunk.Records)
             {
+                if (limit is not null && !parked.IsEmpty)
+                {
+                    Park(ref record, parked, limit, chunk);
+                }
+
                 Apply(ref record.User, userIds);
                 Apply(ref record.Protocol, protocolIds);
                 Apply(ref record.Destination, endpointIds);
@@ -67,6 +74,35 @@ internal sealed partial class DimensionResolver
         }
 
         return rejections;
+    }
+
+    /// <summary>
+    /// A row holding a value over the cap: the row as it arrived goes to the chunk's dead letters (committed with
+    /// the rows, and already there if the batch is retried), then the parked values become NULL.
+    /// </summary>
+    private static void Park(ref AccessRecord record, ParkedValues parked, NewValueLimit limit, RecordChunk chunk)
+    {
+        DimensionTable? first = parked.FirstIn(in record);
+        if (first is null)
+        {
+            return;
+        }
+
+        limit.CountParked(first);
+        if (limit.DeadLetters.TryAcquire())
+        {
+            chunk.AddDeadLetter(new DeadLetter(DateTimeOffset.UtcNow, default, NewValueLimit.ReasonFor(first.Table), RowRenderer.Render(record)));
+        }
+        else
+        {
+            limit.CountSuppressed();
+        }
+
+        ParkedValues.Clear(ref record.User, parked.Users);
+        ParkedValues.Clear(ref record.Protocol, parked.Protocols);
+        ParkedValues.Clear(ref record.Destination, parked.Endpoints);
+        ParkedValues.Clear(ref record.InboundTag, parked.Tags);
+        ParkedValues.Clear(ref record.OutboundTag, parked.Tags);
     }
 
     private static void Collect(ref DimensionValue value, DimensionCache cache, HashSet<string> pending)
@@ -101,6 +137,8 @@ internal sealed partial class DimensionResolver
         DimensionCache cache,
         HashSet<string> pending,
         Dictionary<string, string> rejected,
+        NewValueLimit? limit,
+        HashSet<string> parked,
         CancellationToken cancellationToken)
     {
         Dictionary<string, int> ids = new(pending.Count, StringComparer.Ordinal);
@@ -126,7 +164,39 @@ internal sealed partial class DimensionResolver
         // Sorted (ordinal) so that bisection and logs are deterministic.
         string[] sorted = [.. values];
         Array.Sort(sorted, StringComparer.Ordinal);
-        await ResolveRangeAsync(connection, table, sorted, ids, rejected, cancellationToken);
+        int remaining = limit?.Remaining(table) ?? int.MaxValue;
+        if (sorted.Length <= remaining)
+        {
+            // Within the cap even if every value is new: the usual single round trip.
+            int inserted = await ResolveRangeAsync(connection, table, sorted, ids, rejected, cancellationToken);
+            limit?.Consume(table, inserted);
+        }
+        else
+        {
+            // Possibly over the cap: values the table already holds are free; only the new ones count.
+            await SelectAsync(connection, table, sorted, ids, cancellationToken);
+            List<string> fresh = new(sorted.Length - ids.Count);
+            foreach (string value in sorted)
+            {
+                if (!ids.ContainsKey(value))
+                {
+                    fresh.Add(value);
+                }
+            }
+
+            int allowed = Math.Min(remaining, fresh.Count);
+            int inserted = await ResolveRangeAsync(connection, table, fresh[..allowed].ToArray(), ids, rejected, cancellationToken);
+            limit!.Consume(table, inserted);
+            for (int i = allowed; i < fresh.Count; i++)
+            {
+                parked.Add(fresh[i]);
+            }
+
+            if (fresh.Count > allowed)
+            {
+                LogValuesParked(_logger, fresh.Count - allowed, table.Table, limit.PerMinute);
+            }
+        }
 
         foreach ((string value, int id) in ids)
         {
@@ -136,7 +206,8 @@ internal sealed partial class DimensionResolver
         return ids;
     }
 
-    private async Task ResolveRangeAsync(
+    /// <summary>Inserts the missing values and reads back every id; returns how many rows were inserted.</summary>
+    private async Task<int> ResolveRangeAsync(
         NpgsqlConnection connection,
         DimensionTable table,
         ArraySegment<string> values,
@@ -146,12 +217,12 @@ internal sealed partial class DimensionResolver
     {
         if (values.Count == 0)
         {
-            return;
+            return 0;
         }
 
         try
         {
-            await InsertAndSelectAsync(connection, table, values, ids, cancellationToken);
+            return await InsertAndSelectAsync(connection, table, values, ids, cancellationToken);
         }
         catch (PostgresException e) when (PostgresErrors.IsRowError(e))
         {
@@ -161,16 +232,28 @@ internal sealed partial class DimensionResolver
                 string reason = $"database rejected row: {e.SqlState} {e.MessageText}";
                 rejected[values[0]] = reason;
                 LogValueRejected(_logger, table.Table, e.SqlState, e.MessageText);
-                return;
+                return 0;
             }
 
             int half = values.Count / 2;
-            await ResolveRangeAsync(connection, table, values[..half], ids, rejected, cancellationToken);
-            await ResolveRangeAsync(connection, table, values[half..], ids, rejected, cancellationToken);
+            return await ResolveRangeAsync(connection, table, values[..half], ids, rejected, cancellationToken)
+                + await ResolveRangeAsync(connection, table, values[half..], ids, rejected, cancellationToken);
         }
     }
 
-    private static async Task InsertAndSelectAsync(
+    /// <summary>Reads the ids of those <paramref name="values"/> the table already holds.</summary>
+    private static async Task SelectAsync(NpgsqlConnection connection, DimensionTable table, string[] values, Dictionary<string, int> ids, CancellationToken cancellationToken)
+    {
+        await using NpgsqlCommand select = new(table.SelectSql, connection);
+        select.Parameters.Add(new NpgsqlParameter<string[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, TypedValue = values });
+        await using NpgsqlDataReader reader = await select.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids[reader.GetString(1)] = reader.GetInt32(0);
+        }
+    }
+
+    private static async Task<int> InsertAndSelectAsync(
         NpgsqlConnection connection,
         DimensionTable table,
         ArraySegment<string> values,
@@ -193,7 +276,13 @@ internal sealed partial class DimensionResolver
         {
             ids[reader.GetString(1)] = reader.GetInt32(0);
         }
+
+        await reader.CloseAsync();
+        return Math.Max(0, insert.RecordsAffected);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} new {Table} values over Cache:MaxNewValuesPerMinute ({PerMinute}) in this minute: their rows are stored with the value NULL and go whole to dead_letters")]
+    private static partial void LogValuesParked(ILogger logger, int count, string table, int perMinute);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Database refused a {Table} value: {SqlState} {Error}; its rows go to dead_letters")]
     private static partial void LogValueRejected(ILogger logger, string table, string sqlState, string error);

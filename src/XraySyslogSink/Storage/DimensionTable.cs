@@ -8,6 +8,8 @@ internal sealed class DimensionTable
     public static readonly DimensionTable Endpoints = new("endpoints", "address", SchemaLimits.EndpointAddressLength);
     public static readonly DimensionTable Tags = new("tags", "name", SchemaLimits.TagNameLength);
 
+    public static readonly IReadOnlyList<DimensionTable> All = [Users, Protocols, Endpoints, Tags];
+
     private DimensionTable(string table, string column, int maxLength)
     {
         Table = table;

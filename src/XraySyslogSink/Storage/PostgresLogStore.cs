@@ -54,6 +54,12 @@ public sealed partial class PostgresLogStore : IBatchStore
     /// </summary>
     public IBatchCheckpoint? Checkpoint { get; init; }
 
+    /// <summary>
+    /// The cap on new dimension rows per minute (<c>Cache:MaxNewValuesPerMinute</c>) the daemon applies to live
+    /// traffic; null (the default, and the history import) means no cap.
+    /// </summary>
+    public NewValueLimit? NewValues { get; init; }
+
     public async Task<FlushResult> WriteBatchAsync(IReadOnlyList<RecordChunk> chunks, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(chunks);
@@ -71,7 +77,7 @@ public sealed partial class PostgresLogStore : IBatchStore
         }
 
         await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        DimensionRejections rejections = await _resolver.ResolveAsync(connection, chunks, cancellationToken);
+        DimensionRejections rejections = await _resolver.ResolveAsync(connection, chunks, NewValues, cancellationToken);
 
         List<RejectedRow> rejected = [];
         SortedDictionary<DateOnly, List<RowRef>> days = PlanRows(chunks, rejections, rejected);

@@ -146,11 +146,7 @@ public sealed class SyslogFrameDecoder
 
         if (digits == MaxDigitRun)
         {
-            // Far too long for a length. Only a SP right after the run makes it a (broken) octet count; a run that
-            // goes on past the first segment is taken as the start of a plain line.
-            ReadOnlySpan<byte> first = buffer.FirstSpan;
-            int end = first.IndexOfAnyExceptInRange((byte)'0', (byte)'9');
-            return end > 0 && first[end] == Space ? FrameStatus.ProtocolError : null;
+            return LongDigitRun(in buffer, endOfStream);
         }
 
         if (digits == head.Length)
@@ -193,6 +189,32 @@ public sealed class SyslogFrameDecoder
         buffer = buffer.Slice(frame.End);
         _scanned = 0;
         return FrameStatus.Frame;
+    }
+
+    /// <summary>
+    /// A frame starting with a digit run too long for a length. Only a SP right after the run makes it a (broken)
+    /// octet count; anything else after it, or a run longer than a whole message, is the start of a plain line.
+    /// The run is followed across segments, so the decision does not depend on how the stream was split into reads
+    /// (found by fuzzing: looking at the first segment only framed the same bytes differently per split).
+    /// </summary>
+    private FrameStatus? LongDigitRun(in ReadOnlySequence<byte> buffer, bool endOfStream)
+    {
+        long window = Math.Min(buffer.Length, (long)MaxMessageSize + 2);
+        long offset = 0;
+        foreach (ReadOnlyMemory<byte> memory in buffer.Slice(0, window))
+        {
+            ReadOnlySpan<byte> span = memory.Span;
+            int end = span.IndexOfAnyExceptInRange((byte)'0', (byte)'9');
+            if (end >= 0)
+            {
+                return span[end] == Space ? FrameStatus.ProtocolError : null;
+            }
+
+            offset += span.Length;
+        }
+
+        // No end of the run yet: a run as long as a whole message is a plain (oversize) line; otherwise wait.
+        return offset == (long)MaxMessageSize + 2 || endOfStream ? null : FrameStatus.NeedMoreData;
     }
 
     private FrameStatus ReadNonTransparent(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> frame, bool endOfStream)

@@ -37,6 +37,7 @@ public sealed class SinkMetrics : IDisposable
     private readonly Histogram<double> _spoolSyncDuration;
     private Spool.MessageSpool? _spool;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _rejectedByReason = new(StringComparer.Ordinal);
+    private Storage.NewValueLimit? _newValues;
 
     private long _totalMessages;
     private long _totalBytes;
@@ -78,6 +79,8 @@ public sealed class SinkMetrics : IDisposable
         _meter.CreateObservableCounter("xraysink.spool.appended", () => _spool?.Appended ?? 0, "{message}", "Messages appended to the spool.");
         _meter.CreateObservableCounter("xraysink.spool.replayed", () => _spool?.Replayed ?? 0, "{message}", "Messages forwarded to the parsers from disk (after the queue was full, or at start).");
         _meter.CreateObservableCounter("xraysink.spool.corrupt_bytes", () => _spool?.CorruptBytes ?? 0, "By", "Spool bytes skipped on replay because their length or CRC was wrong.");
+        _meter.CreateObservableCounter("xraysink.dimension_values.parked", ObserveParked, "{row}", "Rows stored with a new dimension value over Cache:MaxNewValuesPerMinute set NULL (the row also goes to dead_letters), by dimension.");
+        _meter.CreateObservableCounter("xraysink.dimension_values.parked_suppressed", () => _newValues?.SuppressedDeadLetters ?? 0, "{row}", "Dead letters of parked rows over Pipeline:DeadLettersPerSecond: counted, not stored.");
     }
 
     public long TotalMessages => Volatile.Read(ref _totalMessages);
@@ -105,6 +108,22 @@ public sealed class SinkMetrics : IDisposable
     public long SpoolBytes => _spool?.Bytes ?? 0;
 
     internal void TrackSpool(Spool.MessageSpool spool) => _spool = spool;
+
+    /// <summary>Reports the parked rows of the daemon's new-value cap (<c>xraysink.dimension_values.parked</c>).</summary>
+    internal void TrackNewValues(Storage.NewValueLimit limit) => _newValues = limit;
+
+    private IEnumerable<Measurement<long>> ObserveParked()
+    {
+        if (_newValues is null)
+        {
+            yield break;
+        }
+
+        foreach ((string table, long rows) in _newValues.ParkedRows())
+        {
+            yield return new Measurement<long>(rows, new KeyValuePair<string, object?>("dimension", table));
+        }
+    }
 
     public void SpoolSynced(TimeSpan duration) => _spoolSyncDuration.Record(duration.TotalSeconds);
 

@@ -16,4 +16,13 @@ public sealed class XrayOptions
     /// <c>"node-tokyo-1": "Asia/Tokyo"</c>. Senders not listed use <see cref="TimeZone"/>.
     /// </summary>
     public Dictionary<string, string> SenderTimeZones { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Live lines whose event time lies more than this before their receipt go to dead letters (default 30 days;
+    /// at most 3650 days). Bounds the partitions a wrong node clock can create; the history import ignores it.
+    /// </summary>
+    public TimeSpan AcceptWindowBack { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Live lines whose event time lies more than this after their receipt go to dead letters (default 1 day).</summary>
+    public TimeSpan AcceptWindowAhead { get; set; } = TimeSpan.FromDays(1);
 }

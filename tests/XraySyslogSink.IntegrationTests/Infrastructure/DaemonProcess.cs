@@ -28,6 +28,8 @@ public static class DaemonProcess
             arguments = [$"--Spool:Directory={NewSpoolDirectory()}", .. arguments];
         }
 
+        arguments = [TestSettings.WideAcceptWindow, .. arguments];
+
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,

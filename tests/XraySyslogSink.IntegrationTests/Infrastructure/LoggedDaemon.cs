@@ -39,7 +39,7 @@ public sealed class LoggedDaemon : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string argument in (string[])[DaemonProcess.DllPath, $"--ConnectionStrings:Postgres={connectionString}", $"--Spool:Directory={spoolDirectory}", $"--Listeners:Tcp=127.0.0.1:{port}", "--Listeners:Udp=", "--Metrics:Listen=", .. arguments])
+        foreach (string argument in (string[])[DaemonProcess.DllPath, $"--ConnectionStrings:Postgres={connectionString}", $"--Spool:Directory={spoolDirectory}", $"--Listeners:Tcp=127.0.0.1:{port}", "--Listeners:Udp=", "--Metrics:Listen=", TestSettings.WideAcceptWindow, .. arguments])
         {
             start.ArgumentList.Add(argument);
         }

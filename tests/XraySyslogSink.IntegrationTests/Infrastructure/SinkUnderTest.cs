@@ -66,6 +66,7 @@ public sealed class SinkUnderTest : IAsyncDisposable
             "--Listeners:Tcp=127.0.0.1:0",
             "--Writer:FlushInterval=00:00:00.200",
             "--Metrics:Listen=",
+            TestSettings.WideAcceptWindow,
             .. extraArguments,
         ];
         IHost host = SinkHost.Build(args, logging => logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));

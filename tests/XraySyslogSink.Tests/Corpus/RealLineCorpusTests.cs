@@ -55,7 +55,7 @@ public sealed class RealLineCorpusTests
         Seed(caches.Endpoints, KnownEndpoints);
         Seed(caches.Users, KnownUsers);
         var zones = new SenderTimeZones(new XrayOptions { TimeZone = expected.Zone.Length == 0 ? "UTC" : expected.Zone });
-        var builder = new AccessRecordBuilder(caches, zones, new PipelineOptions { ParserWorkers = 1 }, new FakeTimeProvider());
+        var builder = new AccessRecordBuilder(caches, zones, new PipelineOptions { ParserWorkers = 1 }, new FakeTimeProvider(), AcceptWindow.None);
         var chunk = new RecordChunk();
         ReceivedMessage message = ReceivedMessage.Copy(Encoding.UTF8.GetBytes(expected.Message), InetValue.FromIPAddress(IPAddress.Loopback), Transport.Udp, ReceivedAt);
         try

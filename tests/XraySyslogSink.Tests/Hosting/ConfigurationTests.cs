@@ -25,6 +25,9 @@ public sealed class ConfigurationTests
     [InlineData("--Metrics:Listen=localhost:9464", "Metrics:Listen")]
     [InlineData("--Metrics:HealthQueueHighWater=1.5", "Metrics:HealthQueueHighWater")]
     [InlineData("--Metrics:HealthDatabaseTimeout=00:00:00", "Metrics:HealthDatabaseTimeout")]
+    [InlineData("--Xray:AcceptWindowBack=00:00:00", "Xray:AcceptWindowBack")]
+    [InlineData("--Xray:AcceptWindowAhead=3651.00:00:00", "Xray:AcceptWindowAhead")]
+    [InlineData("--Cache:MaxNewValuesPerMinute=-1", "Cache:MaxNewValuesPerMinute")]
     public async Task Invalid_settings_fail_the_start_naming_the_key(string argument, string key)
     {
         using IHost host = SinkHost.Build([argument, "--ConnectionStrings:Postgres=Host=127.0.0.1;Port=1"], logging => logging.ClearProviders());

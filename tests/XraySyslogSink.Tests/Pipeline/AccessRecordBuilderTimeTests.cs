@@ -77,7 +77,7 @@ public sealed class AccessRecordBuilderTimeTests
             Encoding.UTF8.GetBytes("<134>Mar  4 05:06:07 node-berlin xray[1]: 2024/12/31 20:00:00.000001 " + Body),
         ];
         DimensionCaches caches = KnownCaches();
-        var builder = new AccessRecordBuilder(caches, new SenderTimeZones(Zones), new PipelineOptions { ParserWorkers = 1 }, new FakeTimeProvider());
+        var builder = new AccessRecordBuilder(caches, new SenderTimeZones(Zones), new PipelineOptions { ParserWorkers = 1 }, new FakeTimeProvider(), AcceptWindow.None);
         ReceivedMessage[] received = messages
             .Select(m => ReceivedMessage.Copy(m, InetValue.FromIPAddress(IPAddress.Loopback), Transport.Tcp, new DateTimeOffset(2026, 1, 1, 0, 0, 5, TimeSpan.Zero)))
             .ToArray();
@@ -101,7 +101,7 @@ public sealed class AccessRecordBuilderTimeTests
 
     private static (RecordChunk Chunk, AccessRecordBuilder Builder) Build(string message, DateTimeOffset receivedAt)
     {
-        var builder = new AccessRecordBuilder(new DimensionCaches(new DimensionCacheOptions()), new SenderTimeZones(Zones), new PipelineOptions { ParserWorkers = 1 }, new FakeTimeProvider());
+        var builder = new AccessRecordBuilder(new DimensionCaches(new DimensionCacheOptions()), new SenderTimeZones(Zones), new PipelineOptions { ParserWorkers = 1 }, new FakeTimeProvider(), AcceptWindow.None);
         var chunk = new RecordChunk();
         ReceivedMessage received = ReceivedMessage.Copy(Encoding.UTF8.GetBytes(message), InetValue.FromIPAddress(IPAddress.Loopback), Transport.Udp, receivedAt);
         builder.Append(received, chunk);

@@ -173,6 +173,38 @@ public sealed class SyslogFrameDecoderTests
         Assert.Equal([Frame(digits)], Run(NewDecoder(), digits + "\n"));
     }
 
+    // Found by scripts/fuzz.sh (framing target, FuzzFindings/framing/long-digit-run-*.bin): the decision for a digit
+    // run too long to be a length looked at the first buffer segment only, so it depended on how reads were split.
+    [Theory]
+    [InlineData("1234567890123456789012345 <13>rest\n", true)]
+    [InlineData("1234567890123456789012345x rest\n", false)]
+    [InlineData("99999999999999999999 a\n", true)]
+    [InlineData("999999999999999999999999999999\n", false)]
+    public void A_long_digit_run_is_framed_the_same_however_the_stream_is_split(string text, bool protocolError)
+    {
+        byte[] data = Encoding.ASCII.GetBytes(text);
+        List<string> expected = protocolError ? [ProtocolError] : [Frame(data.AsSpan(0, data.Length - 1))];
+
+        Assert.Equal(expected, Run(NewDecoder(), [data]));
+        for (int split = 1; split < data.Length; split++)
+        {
+            Assert.Equal(expected, Run(NewDecoder(), SplitAt(data, split)));
+            Assert.Equal(expected, Run(NewDecoder(), SplitAt(data, 1, split)));
+        }
+    }
+
+    [Fact]
+    public void A_digit_run_longer_than_a_message_is_an_oversize_line_however_it_is_split()
+    {
+        byte[] data = Encoding.ASCII.GetBytes(new string('5', 100) + " tail\nok\n");
+
+        Assert.Equal([Oversize, Frame("ok")], Run(NewDecoder(maxMessageSize: 30, maxOctetCount: 30), [data]));
+        for (int split = 1; split < data.Length; split += 7)
+        {
+            Assert.Equal([Oversize, Frame("ok")], Run(NewDecoder(maxMessageSize: 30, maxOctetCount: 30), SplitAt(data, split)));
+        }
+    }
+
     [Fact]
     public void Final_frame_without_LF_is_returned_at_end_of_stream()
     {

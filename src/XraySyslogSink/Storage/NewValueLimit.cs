@@ -1,0 +1,88 @@
+using XraySyslogSink.Pipeline;
+
+namespace XraySyslogSink.Storage;
+
+/// <summary>
+/// At most <see cref="PerMinute"/> new rows per dimension table (users, protocols, endpoints, tags) per minute
+/// (<c>Cache:MaxNewValuesPerMinute</c>), so a flood of random subdomains or emails cannot grow the dimension
+/// tables and churn the caches without bound. Fixed one-minute windows per table, like the dead-letter limit.
+/// </summary>
+/// <remarks>
+/// Only values that are really new count: a value the cache forgot but the table holds is found by a SELECT and
+/// costs nothing, so a cold cache after a restart is never capped. A row whose new value is over the cap is still
+/// stored, with that column NULL, and the whole row as it arrived (its value included) goes to
+/// <c>dead_letters</c> with the reason <see cref="ReasonFor"/>: the connection is not lost from <c>logs</c>
+/// (counts, user, source, time stay right), the value is not lost either, and nothing is silent — the rows are
+/// counted in <c>xraysink.dimension_values.parked{dimension}</c>. The alternatives were worse: dropping the row
+/// loses the connection from every query, and sending the whole row to dead letters hides it from the statistics
+/// operators actually run. Parked dead letters are themselves limited (<c>Pipeline:DeadLettersPerSecond</c>);
+/// beyond that they are counted in <see cref="SuppressedDeadLetters"/>.
+/// The history import constructs its store without a limit.
+/// </remarks>
+public sealed class NewValueLimit
+{
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+
+    private readonly TimeProvider _timeProvider;
+    private readonly Dictionary<string, TableWindow> _tables = new(StringComparer.Ordinal);
+    private long _suppressed;
+
+    public NewValueLimit(int perMinute, int deadLettersPerSecond, TimeProvider timeProvider)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(perMinute, 1);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        PerMinute = perMinute;
+        _timeProvider = timeProvider;
+        DeadLetters = new DeadLetterLimiter(deadLettersPerSecond, timeProvider);
+        foreach (DimensionTable table in DimensionTable.All)
+        {
+            _tables.Add(table.Table, new TableWindow(timeProvider.GetTimestamp()));
+        }
+    }
+
+    public int PerMinute { get; }
+
+    /// <summary>Dead letters of parked rows that were over the dead-letter limit: counted, not stored.</summary>
+    public long SuppressedDeadLetters => Interlocked.Read(ref _suppressed);
+
+    internal DeadLetterLimiter DeadLetters { get; }
+
+    /// <summary>The dead-letter reason of a row whose new value of <paramref name="table"/> was parked.</summary>
+    public static string ReasonFor(string table) => $"new {table} value over Cache:MaxNewValuesPerMinute";
+
+    /// <summary>Rows stored with a parked (NULL) value, by dimension table, since start.</summary>
+    public IEnumerable<KeyValuePair<string, long>> ParkedRows()
+    {
+        foreach ((string table, TableWindow window) in _tables)
+        {
+            yield return new KeyValuePair<string, long>(table, Interlocked.Read(ref window.Parked));
+        }
+    }
+
+    /// <summary>New values <paramref name="table"/> may still take in the current minute.</summary>
+    internal int Remaining(DimensionTable table)
+    {
+        TableWindow window = _tables[table.Table];
+        long now = _timeProvider.GetTimestamp();
+        if (_timeProvider.GetElapsedTime(window.Start, now) >= Window)
+        {
+            window.Start = now;
+            window.Used = 0;
+        }
+
+        return Math.Max(0, PerMinute - window.Used);
+    }
+
+    internal void Consume(DimensionTable table, int inserted) => _tables[table.Table].Used += inserted;
+
+    internal void CountParked(DimensionTable table) => Interlocked.Increment(ref _tables[table.Table].Parked);
+
+    internal void CountSuppressed() => Interlocked.Increment(ref _suppressed);
+
+    private sealed class TableWindow(long start)
+    {
+        public long Start = start;
+        public int Used;
+        public long Parked;
+    }
+}
