@@ -225,7 +225,16 @@ internal sealed class XrayOptionsValidator() : SectionValidator<XrayOptions>(Xra
 
 internal sealed class CacheOptionsValidator() : SectionValidator<DimensionCacheOptions>(DimensionCacheOptions.SectionName);
 
-internal sealed class SchemaOptionsValidator() : SectionValidator<SchemaOptions>(SchemaOptions.SectionName);
+internal sealed class SchemaOptionsValidator() : SectionValidator<SchemaOptions>(SchemaOptions.SectionName)
+{
+    protected override void ValidateMore(SchemaOptions options, List<string> failures)
+    {
+        if (!SchemaMigrator.IsValidRoleName(options.WriterRole))
+        {
+            failures.Add($"{Key(nameof(options.WriterRole))} must be empty or a role name of letters, digits and _ (at most 63, not starting with a digit; got '{options.WriterRole}')");
+        }
+    }
+}
 
 internal sealed class RetentionOptionsValidator() : SectionValidator<RetentionOptions>(RetentionOptions.SectionName)
 {

@@ -109,9 +109,10 @@ internal sealed partial class PartitionManager
             await lockCommand.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        // DDL cannot take bind parameters; every part of this text derives from the DateOnly.
-        await using (NpgsqlCommand create = new(CreateSql(day), connection, transaction))
+        // Through the migrator's SECURITY DEFINER function, so a writer role that does not own logs can create it too.
+        await using (NpgsqlCommand create = new(CreateSql, connection, transaction))
         {
+            create.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = day });
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -133,13 +134,8 @@ internal sealed partial class PartitionManager
         return name;
     }
 
-    internal static string CreateSql(DateOnly day)
-    {
-        DateOnly next = day.AddDays(1);
-        return string.Create(
-            CultureInfo.InvariantCulture,
-            $"CREATE TABLE IF NOT EXISTS {PartitionName(day)} PARTITION OF logs FOR VALUES FROM ('{day:yyyy-MM-dd} 00:00:00+00') TO ('{next:yyyy-MM-dd} 00:00:00+00')");
-    }
+    /// <summary>Creates the day's partition (<c>logs_YYYY_MM_DD</c>, bounds at UTC midnight) with the privileges of logs.</summary>
+    internal const string CreateSql = "SELECT " + SchemaSql.PartitionFunctionName + "($1)";
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Partition {Partition} ensured")]
     private static partial void LogEnsured(ILogger logger, string partition);

@@ -34,4 +34,11 @@ public sealed class SchemaOptions
     /// when <c>logs</c> is created; an existing table keeps its constraints.
     /// </summary>
     public bool ForeignKeys { get; set; } = true;
+
+    /// <summary>
+    /// The role the daemon runs as when it does not own the schema (see <c>scripts/sql/roles.sql</c>), e.g.
+    /// <c>xraysink_writer</c>. A migration run by the owner (<c>xraysink migrate</c>, or the daemon at start when it
+    /// connects as the owner) grants it exactly the run-time privileges. Default empty: no grants.
+    /// </summary>
+    public string WriterRole { get; set; } = string.Empty;
 }

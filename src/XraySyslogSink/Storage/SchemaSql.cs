@@ -102,4 +102,100 @@ internal static class SchemaSql
             ON logs USING brin ("timestamp")
             WITH (pages_per_range = 256);
         """;
+
+    /// <summary>The function that creates a day's partition, in <paramref name="quotedSchema"/> (quote_ident'ed by the server).</summary>
+    /// <remarks>
+    /// <c>CREATE TABLE … PARTITION OF logs</c> requires owning <c>logs</c>, so a writer role creates partitions through
+    /// this <c>SECURITY DEFINER</c> function, owned by the role that ran the migration. Its search_path is pinned to
+    /// <c>pg_catalog, pg_temp</c> and every name in it is schema-qualified, so a caller cannot substitute objects; it
+    /// takes only a date, and the new partition gets the privileges <c>logs</c> has (the writer's INSERT, readers'
+    /// SELECT), so rows can be copied into it directly. EXECUTE is revoked from PUBLIC and granted to the writer role.
+    /// </remarks>
+    public static string PartitionFunction(string quotedSchema)
+    {
+        // Inside the body the schema appears in SQL string literals.
+        string s = quotedSchema.Replace("'", "''", StringComparison.Ordinal);
+        return $$"""
+            CREATE OR REPLACE FUNCTION {{quotedSchema}}.{{PartitionFunctionName}}(day date) RETURNS text
+            LANGUAGE plpgsql SECURITY DEFINER
+            SET search_path = pg_catalog, pg_temp
+            AS $fn$
+            DECLARE
+                part text := 'logs_' || to_char(day, 'YYYY_MM_DD');
+                acl record;
+            BEGIN
+                IF day IS NULL THEN
+                    RAISE EXCEPTION 'day must not be NULL';
+                END IF;
+                EXECUTE format('CREATE TABLE IF NOT EXISTS %s.%I PARTITION OF %s.logs FOR VALUES FROM (%L) TO (%L)',
+                    '{{s}}', part, '{{s}}',
+                    to_char(day, 'YYYY-MM-DD') || ' 00:00:00+00', to_char(day + 1, 'YYYY-MM-DD') || ' 00:00:00+00');
+                FOR acl IN
+                    SELECT a.privilege_type, a.grantee
+                    FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
+                    WHERE c.oid = '{{s}}.logs'::regclass AND a.grantee <> c.relowner
+                LOOP
+                    EXECUTE format('GRANT %s ON TABLE %s.%I TO %s', acl.privilege_type, '{{s}}', part,
+                        CASE WHEN acl.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(acl.grantee)) END);
+                END LOOP;
+                RETURN part;
+            END
+            $fn$;
+            REVOKE ALL ON FUNCTION {{quotedSchema}}.{{PartitionFunctionName}}(date) FROM PUBLIC;
+            """;
+    }
+
+    public const string PartitionFunctionName = "xraysink_create_partition";
+
+    /// <summary>
+    /// Exactly what the daemon needs at run time, granted to <paramref name="quotedRole"/> (already a quoted
+    /// identifier): resolve dimensions (SELECT, INSERT and their sequences), copy rows and dead letters (INSERT),
+    /// advance its spool checkpoint (SELECT, INSERT, UPDATE), create partitions through the function. No UPDATE or
+    /// DELETE on data, no SELECT on logs or dead_letters, no DDL. Existing partitions get INSERT too; new ones
+    /// inherit it from logs through the function.
+    /// </summary>
+    public static string WriterGrants(string quotedRole) => $$"""
+        GRANT SELECT, INSERT ON users, protocols, endpoints, tags TO {{quotedRole}};
+        GRANT INSERT ON logs, dead_letters TO {{quotedRole}};
+        GRANT SELECT, INSERT, UPDATE ON spool_checkpoints TO {{quotedRole}};
+        GRANT USAGE ON SEQUENCE users_id_seq, protocols_id_seq, endpoints_id_seq, tags_id_seq, logs_id_seq, dead_letters_id_seq TO {{quotedRole}};
+        GRANT EXECUTE ON FUNCTION {{PartitionFunctionName}}(date) TO {{quotedRole}};
+        DO $grants$
+        DECLARE
+            part regclass;
+        BEGIN
+            FOR part IN SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'logs'::regclass LOOP
+                EXECUTE format('GRANT INSERT ON TABLE %s TO %s', part, {{QuoteLiteral(quotedRole)}});
+            END LOOP;
+        END
+        $grants$;
+        """;
+
+    /// <summary>
+    /// Privileges the daemon checks for at start when it does not own the schema (a writer role), so a missing grant
+    /// stops the start with one clear message instead of failing at the first flush.
+    /// </summary>
+    public const string RunTimePrivileges = """
+        SELECT what FROM (VALUES
+            ('INSERT on users', has_table_privilege('users', 'INSERT')),
+            ('SELECT on users', has_table_privilege('users', 'SELECT')),
+            ('INSERT on protocols', has_table_privilege('protocols', 'INSERT')),
+            ('SELECT on protocols', has_table_privilege('protocols', 'SELECT')),
+            ('INSERT on endpoints', has_table_privilege('endpoints', 'INSERT')),
+            ('SELECT on endpoints', has_table_privilege('endpoints', 'SELECT')),
+            ('INSERT on tags', has_table_privilege('tags', 'INSERT')),
+            ('SELECT on tags', has_table_privilege('tags', 'SELECT')),
+            ('INSERT on logs', has_table_privilege('logs', 'INSERT')),
+            ('INSERT on dead_letters', has_table_privilege('dead_letters', 'INSERT')),
+            ('SELECT, INSERT, UPDATE on spool_checkpoints', has_table_privilege('spool_checkpoints', 'SELECT, INSERT, UPDATE')),
+            ('USAGE on the id sequences', has_sequence_privilege('users_id_seq', 'USAGE') AND has_sequence_privilege('protocols_id_seq', 'USAGE')
+                AND has_sequence_privilege('endpoints_id_seq', 'USAGE') AND has_sequence_privilege('tags_id_seq', 'USAGE')
+                AND has_sequence_privilege('logs_id_seq', 'USAGE') AND has_sequence_privilege('dead_letters_id_seq', 'USAGE')),
+            ('EXECUTE on xraysink_create_partition(date)', to_regprocedure('xraysink_create_partition(date)') IS NOT NULL
+                AND has_function_privilege('xraysink_create_partition(date)', 'EXECUTE'))
+        ) AS p(what, granted)
+        WHERE NOT granted
+        """;
+
+    private static string QuoteLiteral(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
 }
