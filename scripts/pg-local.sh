@@ -93,10 +93,12 @@ start() {
         rm -rf "$data"
         as_pg "$bin/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >&2 \
             || as_pg "$bin/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C >&2
-        # Only loopback TCP with trust; no other hosts may connect.
+        # Only loopback TCP with trust; no other hosts may connect. Members of xraysink_password_login (made by
+        # the secret-handling tests) must give their password, so those tests see real password authentication.
         cat > "$data/pg_hba.conf" <<HBA
-local   all all              trust
-host    all all 127.0.0.1/32 trust
+local   all all                                   trust
+host    all +xraysink_password_login 127.0.0.1/32 scram-sha-256
+host    all all                      127.0.0.1/32 trust
 HBA
     fi
 

@@ -169,10 +169,11 @@ public static class SinkHost
 
     internal static NpgsqlDataSource CreateDataSource(IConfiguration configuration)
     {
+        const string Key = "ConnectionStrings:Postgres";
         string? connectionString = configuration.GetConnectionString("Postgres");
         if (string.IsNullOrWhiteSpace(connectionString))
         {
-            throw new OptionsValidationException("ConnectionStrings:Postgres", typeof(NpgsqlDataSource), ["ConnectionStrings:Postgres is empty: set the PostgreSQL connection string"]);
+            throw ConnectionError(Key, "ConnectionStrings:Postgres is empty: set the PostgreSQL connection string");
         }
 
         NpgsqlConnectionStringBuilder parsed;
@@ -182,12 +183,24 @@ public static class SinkHost
         }
         catch (ArgumentException ex)
         {
-            throw new OptionsValidationException("ConnectionStrings:Postgres", typeof(NpgsqlDataSource), [$"ConnectionStrings:Postgres is not a valid connection string: {ex.Message}"]);
+            // The message may quote part of the string; a password in it never leaves this method.
+            throw ConnectionError(Key, $"ConnectionStrings:Postgres is not a valid connection string: {DatabasePassword.Redact(ex.Message, connectionString)}");
         }
 
+        var database = new DatabaseOptions();
+        configuration.GetSection(DatabaseOptions.SectionName).Bind(database);
+        if (DatabasePassword.Resolve(database, parsed.Password, out string? password) is { } problem)
+        {
+            throw ConnectionError(DatabaseOptions.SectionName, problem);
+        }
+
+        parsed.Password = password;
         parsed.ApplicationName ??= "xraysink";
         return new NpgsqlDataSourceBuilder(parsed.ConnectionString).Build();
     }
+
+    private static OptionsValidationException ConnectionError(string key, string message) =>
+        new(key, typeof(NpgsqlDataSource), [message]);
 
     /// <summary>The daemon's cap on new dimension rows (live traffic only), reported by the metrics; null when off.</summary>
     private static NewValueLimit? CreateNewValueLimit(IServiceProvider services)

@@ -31,15 +31,17 @@ public sealed class LoggedDaemon : IDisposable
 
     public IReadOnlyCollection<string> Lines => _lines;
 
+    /// <summary>Starts the daemon as the least-privilege writer role on the database of the superuser's <paramref name="connectionString"/>.</summary>
     public static async Task<LoggedDaemon> StartAsync(string connectionString, string spoolDirectory, int port, params string[] arguments)
     {
+        string writer = await DatabaseRoles.PrepareWriterAsync(connectionString);
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string argument in (string[])[DaemonProcess.DllPath, $"--ConnectionStrings:Postgres={connectionString}", $"--Spool:Directory={spoolDirectory}", $"--Listeners:Tcp=127.0.0.1:{port}", "--Listeners:Udp=", "--Metrics:Listen=", TestSettings.WideAcceptWindow, .. arguments])
+        foreach (string argument in (string[])[DaemonProcess.DllPath, $"--ConnectionStrings:Postgres={writer}", $"--Spool:Directory={spoolDirectory}", $"--Listeners:Tcp=127.0.0.1:{port}", "--Listeners:Udp=", "--Metrics:Listen=", TestSettings.WideAcceptWindow, .. arguments])
         {
             start.ArgumentList.Add(argument);
         }

@@ -55,12 +55,17 @@ public sealed class SinkUnderTest : IAsyncDisposable
     /// <summary>The RELP listener, when the test turned it on with <c>--Listeners:Relp=127.0.0.1:0</c> (or a fixed port).</summary>
     public IPEndPoint? RelpEndPoint { get; }
 
+    /// <summary>
+    /// Starts the daemon on the database of <paramref name="connectionString"/> (a superuser's, kept in
+    /// <see cref="ConnectionString"/> for assertions); the daemon itself connects as the least-privilege writer role.
+    /// </summary>
     public static async Task<SinkUnderTest> StartAsync(string connectionString, params string[] extraArguments)
     {
+        string writer = await DatabaseRoles.PrepareWriterAsync(connectionString);
         string spool = Path.Combine(Path.GetTempPath(), "xraysink-spool-" + Guid.NewGuid().ToString("N"));
         string[] args =
         [
-            $"--ConnectionStrings:Postgres={connectionString}",
+            $"--ConnectionStrings:Postgres={writer}",
             $"--Spool:Directory={spool}",
             "--Listeners:Udp=127.0.0.1:0",
             "--Listeners:Tcp=127.0.0.1:0",

@@ -1,0 +1,55 @@
+-- Least-privilege roles for XraySyslogSink. Run as a superuser (or the database's owner with CREATEROLE), once per
+-- database and again whenever you like (idempotent):
+--
+--   psql -d xraysink -v owner_password="$(cat /etc/xraysink/owner.pw)" \
+--        -v writer_password="$(cat /etc/xraysink/db-password)" -f scripts/sql/roles.sql
+--
+-- Creates (if missing):
+--   xraysink_owner   owns the schema: runs `xraysink migrate` (tables, indexes, the partition function, grants).
+--   xraysink_writer  the daemon at run time. Gets nothing here but CONNECT and USAGE on the schema; the migration
+--                    run as the owner with --Schema:WriterRole=xraysink_writer grants exactly what the daemon needs
+--                    (SchemaSql.WriterGrants): SELECT+INSERT on users/protocols/endpoints/tags, INSERT on logs and
+--                    dead_letters, SELECT+INSERT+UPDATE on spool_checkpoints, USAGE on the id sequences, EXECUTE on
+--                    xraysink_create_partition(date). No UPDATE/DELETE of data, no SELECT on logs, no DDL.
+-- Then:
+--   xraysink migrate --ConnectionStrings:Postgres="Host=…;Database=xraysink;Username=xraysink_owner" \
+--                    --Database:PasswordFile=/etc/xraysink/owner.pw --Schema:WriterRole=xraysink_writer
+--   and run the daemon with Username=xraysink_writer (Database:PasswordFile for its password).
+-- Tables a superuser created before (an older install) are handed to xraysink_owner below.
+\set ON_ERROR_STOP on
+
+SELECT 'CREATE ROLE xraysink_owner LOGIN'
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'xraysink_owner') \gexec
+SELECT 'CREATE ROLE xraysink_writer LOGIN'
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'xraysink_writer') \gexec
+
+-- Neither role is privileged beyond its objects.
+ALTER ROLE xraysink_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+ALTER ROLE xraysink_writer LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+
+\if :{?owner_password}
+ALTER ROLE xraysink_owner PASSWORD :'owner_password';
+\endif
+\if :{?writer_password}
+ALTER ROLE xraysink_writer PASSWORD :'writer_password';
+\endif
+
+-- This database: both may connect; only the owner may create objects in the schema.
+SELECT format('GRANT CONNECT ON DATABASE %I TO xraysink_owner, xraysink_writer', current_database()) \gexec
+SELECT format('REVOKE CREATE ON SCHEMA %I FROM PUBLIC', current_schema()) \gexec
+SELECT format('GRANT USAGE, CREATE ON SCHEMA %I TO xraysink_owner', current_schema()) \gexec
+SELECT format('GRANT USAGE ON SCHEMA %I TO xraysink_writer', current_schema()) \gexec
+
+-- An existing schema (made by a superuser or the old single role) becomes the owner's. Sequences owned by a
+-- column follow their table; partitions are tables of their own.
+SELECT format('ALTER TABLE %s OWNER TO xraysink_owner', c.oid::regclass)
+FROM pg_class c
+WHERE c.relnamespace = current_schema()::regnamespace
+  AND c.relkind IN ('r', 'p')
+  AND (c.relname IN ('users', 'protocols', 'endpoints', 'tags', 'logs', 'dead_letters', 'spool_checkpoints')
+       OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = to_regclass('logs')))
+  AND pg_get_userbyid(c.relowner) <> 'xraysink_owner' \gexec
+SELECT format('ALTER FUNCTION %s OWNER TO xraysink_owner', p.oid::regprocedure)
+FROM pg_proc p
+WHERE p.pronamespace = current_schema()::regnamespace AND p.proname = 'xraysink_create_partition'
+  AND pg_get_userbyid(p.proowner) <> 'xraysink_owner' \gexec

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using XraySyslogSink.Storage;
+
+namespace XraySyslogSink.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// Least privilege in the tests: <c>scripts/sql/roles.sql</c> run with the real psql on a test database, the
+/// schema migrated as <c>xraysink_owner</c> granting <c>xraysink_writer</c>, and the daemon connected as the writer.
+/// The test keeps its superuser connection string for assertions and for what only a superuser may do.
+/// </summary>
+public static class DatabaseRoles
+{
+    public const string Owner = "xraysink_owner";
+    public const string Writer = "xraysink_writer";
+
+    // Test passwords, so the roles also work where the server demands password authentication (a container).
+    public const string OwnerPassword = "xraysink-test-owner";
+    public const string WriterPassword = "xraysink-test-writer";
+
+    // Roles are cluster-wide: two tests creating them at once would race on CREATE ROLE.
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+
+    /// <summary>Prepares the roles on the database of <paramref name="adminConnectionString"/>; returns the writer's connection string.</summary>
+    public static async Task<string> PrepareWriterAsync(string adminConnectionString)
+    {
+        await RunRolesScriptAsync(adminConnectionString);
+        string owner = As(adminConnectionString, Owner, OwnerPassword);
+        await using (NpgsqlDataSource dataSource = NpgsqlDataSource.Create(owner))
+        {
+            var migrator = new SchemaMigrator(dataSource, new SchemaOptions { WriterRole = Writer }, TimeProvider.System, NullLogger<SchemaMigrator>.Instance);
+            await migrator.ApplyAsync(CancellationToken.None);
+        }
+
+        return As(adminConnectionString, Writer, WriterPassword);
+    }
+
+    /// <summary>Runs scripts/sql/roles.sql with psql as the admin of <paramref name="adminConnectionString"/>.</summary>
+    public static async Task RunRolesScriptAsync(string adminConnectionString)
+    {
+        var admin = new NpgsqlConnectionStringBuilder(adminConnectionString);
+        var start = new ProcessStartInfo("psql")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in (string[])[
+            "-X", "-q", "-h", admin.Host!, "-p", admin.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-U", admin.Username!, "-d", admin.Database!,
+            "-v", $"owner_password={OwnerPassword}", "-v", $"writer_password={WriterPassword}",
+            "-f", Path.Combine(Repository.Root, "scripts", "sql", "roles.sql")])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        if (!string.IsNullOrEmpty(admin.Password))
+        {
+            start.Environment["PGPASSWORD"] = admin.Password;
+        }
+
+        await Gate.WaitAsync();
+        try
+        {
+            using Process psql = Process.Start(start) ?? throw new InvalidOperationException("could not start psql");
+            Task<string> output = psql.StandardOutput.ReadToEndAsync();
+            string error = await psql.StandardError.ReadToEndAsync();
+            await psql.WaitForExitAsync();
+            if (psql.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"psql -f roles.sql failed ({psql.ExitCode}): {error} {await output}");
+            }
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    /// <summary>The same database as another role.</summary>
+    public static string As(string connectionString, string role, string? password) =>
+        new NpgsqlConnectionStringBuilder(connectionString) { Username = role, Password = password }.ConnectionString;
+}
