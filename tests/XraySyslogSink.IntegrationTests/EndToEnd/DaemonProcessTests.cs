@@ -15,10 +15,11 @@ public sealed class DaemonProcessTests(PostgresServer postgres)
     public async Task Sigterm_drains_the_queues_commits_every_accepted_line_and_exits_0()
     {
         string database = await postgres.CreateDatabaseAsync();
+        string writer = await DatabaseRoles.PrepareWriterAsync(database);
         int port = FreeTcpPort();
         // A flush interval longer than the test: the rows can only be committed by the shutdown drain.
         using Process daemon = DaemonProcess.Start(
-            $"--ConnectionStrings:Postgres={database}",
+            $"--ConnectionStrings:Postgres={writer}",
             $"--Listeners:Tcp=127.0.0.1:{port}",
             "--Listeners:Udp=",
             "--Writer:FlushInterval=00:10:00",
