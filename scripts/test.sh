@@ -14,8 +14,11 @@ apt_install util-linux bsdutils procps iproute2
 # rsyslog service; it only owns /dev/log and the kernel log, which the tests do not use, so it is left alone.
 # rsyslog-gnutls and rsyslog-openssl are the TLS stream drivers (gtls, ossl) the TLS node tests use.
 apt_install rsyslog rsyslog-relp rsyslog-gnutls rsyslog-openssl
-# systemd-analyze for the staged install test of scripts/install.sh (it verifies the installed unit).
+# systemd-analyze for the staged install test of scripts/install.sh and scripts/check-service.sh; psql runs
+# scripts/sql/roles.sql (it comes with the server pg-local.sh installs; an external XRAYSINK_TEST_POSTGRES needs
+# the client alone).
 apt_install systemd
+command -v psql >/dev/null 2>&1 || apt_install postgresql-client
 
 results="$root/artifacts/test-results"
 rm -rf "$results"
