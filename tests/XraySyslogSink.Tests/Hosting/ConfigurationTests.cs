@@ -28,6 +28,7 @@ public sealed class ConfigurationTests
     [InlineData("--Xray:AcceptWindowBack=00:00:00", "Xray:AcceptWindowBack")]
     [InlineData("--Xray:AcceptWindowAhead=3651.00:00:00", "Xray:AcceptWindowAhead")]
     [InlineData("--Cache:MaxNewValuesPerMinute=-1", "Cache:MaxNewValuesPerMinute")]
+    [InlineData("--Schema:WriterRole=writer;DROP TABLE logs", "Schema:WriterRole")]
     public async Task Invalid_settings_fail_the_start_naming_the_key(string argument, string key)
     {
         using IHost host = SinkHost.Build([argument, "--ConnectionStrings:Postgres=Host=127.0.0.1;Port=1"], logging => logging.ClearProviders());
@@ -48,6 +49,9 @@ public sealed class ConfigurationTests
         Assert.Equal(25_000, writer.BatchSize);
         Assert.Equal(TimeSpan.FromSeconds(1), writer.FlushInterval);
         Assert.Equal("UTC", new XraySyslogSink.Xray.XrayOptions().TimeZone);
+        Assert.Equal(10_000, new XraySyslogSink.Storage.DimensionCacheOptions().MaxNewValuesPerMinute);
+        Assert.Equal(string.Empty, new XraySyslogSink.Storage.SchemaOptions().WriterRole);
+        Assert.Equal(string.Empty, new XraySyslogSink.Storage.DatabaseOptions().PasswordFile);
     }
 
     [Fact]
