@@ -12,11 +12,12 @@ namespace XraySyslogSink.IntegrationTests.EndToEnd;
 /// works when right, and whether right, wrong or the server unreachable, it appears in no output and no log file.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class SecretsTests(PostgresServer postgres) : IDisposable
+public sealed class SecretsTests(PostgresServer postgres) : IAsyncLifetime
 {
     private const string PasswordGroup = "xraysink_password_login";
     private readonly string _secret = "Sup3r-Secret-" + Guid.NewGuid().ToString("N");
     private readonly string _work = Path.Combine(Path.GetTempPath(), "xraysink-secrets-" + Guid.NewGuid().ToString("N"));
+    private readonly List<string> _roles = [];
 
     [Fact]
     public async Task The_password_from_a_file_logs_in_and_never_appears_in_output_or_logs()
@@ -96,8 +97,16 @@ public sealed class SecretsTests(PostgresServer postgres) : IDisposable
         Assert.DoesNotContain(_secret, run.Everything, StringComparison.Ordinal);
     }
 
-    public void Dispose()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>The test's login roles are cluster-wide; they own nothing, so they can go at once.</summary>
+    public async Task DisposeAsync()
     {
+        foreach (string role in _roles)
+        {
+            await Database.ScalarAsync<int>(postgres.ConnectionString, $"DROP ROLE IF EXISTS {role}; SELECT 1");
+        }
+
         if (Directory.Exists(_work))
         {
             Directory.Delete(_work, recursive: true);
@@ -113,6 +122,7 @@ public sealed class SecretsTests(PostgresServer postgres) : IDisposable
         string admin = await postgres.CreateDatabaseAsync();
         await DatabaseRoles.PrepareWriterAsync(admin);
         string role = "xraysink_pw_" + Guid.NewGuid().ToString("N")[..12];
+        _roles.Add(role);
         await Database.ScalarAsync<int>(admin, $"""
             DO $$ BEGIN
                 IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{PasswordGroup}') THEN
