@@ -185,9 +185,8 @@ internal sealed class AccessRecordBuilder
             return DeadLetterReasons.NulInValue;
         }
 
-        // VARCHAR(n) counts characters (code points): every byte that is not a UTF-8 continuation byte starts one.
-        int characters = utf8.Length - CountContinuationBytes(utf8);
-        if (characters > maxLength)
+        // VARCHAR(n) counts characters (code points) of the text as stored, i.e. after invalid UTF-8 became U+FFFD.
+        if (!FitsInCharacters(utf8, maxLength))
         {
             return tooLong;
         }
@@ -211,18 +210,31 @@ internal sealed class AccessRecordBuilder
         return created;
     }
 
-    private static int CountContinuationBytes(ReadOnlySpan<byte> utf8)
+    /// <summary>
+    /// Whether <paramref name="utf8"/> decodes to at most <paramref name="maxLength"/> code points, counting each
+    /// invalid sequence as the one U+FFFD the decoder turns it into (found by fuzzing: counting the bytes that are not
+    /// continuation bytes missed stray continuation bytes, so an over-long value reached the database and failed there).
+    /// </summary>
+    private static bool FitsInCharacters(ReadOnlySpan<byte> utf8, int maxLength)
     {
-        int count = 0;
-        foreach (byte b in utf8)
+        // A code point takes at most 4 bytes and a replacement at least 1, so this many bytes are always too many.
+        if (utf8.Length > maxLength * 4)
         {
-            if ((b & 0xC0) == 0x80)
+            return false;
+        }
+
+        int characters = 0;
+        while (!utf8.IsEmpty)
+        {
+            Rune.DecodeFromUtf8(utf8, out _, out int consumed);
+            utf8 = utf8[consumed..];
+            if (++characters > maxLength)
             {
-                count++;
+                return false;
             }
         }
 
-        return count;
+        return true;
     }
 
     private void DeadLetter(in ReceivedMessage message, string reason, RecordChunk chunk)
