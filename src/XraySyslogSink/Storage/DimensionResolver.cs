@@ -192,7 +192,7 @@ internal sealed partial class DimensionResolver
                 parked.Add(fresh[i]);
             }
 
-            if (fresh.Count > allowed)
+            if (fresh.Count > allowed && limit.ShouldWarn(table))
             {
                 LogValuesParked(_logger, fresh.Count - allowed, table.Table, limit.PerMinute);
             }
@@ -281,7 +281,7 @@ internal sealed partial class DimensionResolver
         return Math.Max(0, insert.RecordsAffected);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} new {Table} values over Cache:MaxNewValuesPerMinute ({PerMinute}) in this minute: their rows are stored with the value NULL and go whole to dead_letters")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} new {Table} values over Cache:MaxNewValuesPerMinute ({PerMinute}) this minute: their rows are stored with the value NULL and go whole to dead_letters (logged once per minute; see xraysink.dimension_values.parked)")]
     private static partial void LogValuesParked(ILogger logger, int count, string table, int perMinute);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Database refused a {Table} value: {SqlState} {Error}; its rows go to dead_letters")]

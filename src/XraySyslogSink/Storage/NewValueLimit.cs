@@ -17,7 +17,8 @@ namespace XraySyslogSink.Storage;
 /// loses the connection from every query, and sending the whole row to dead letters hides it from the statistics
 /// operators actually run. Parked dead letters are themselves limited (<c>Pipeline:DeadLettersPerSecond</c>);
 /// beyond that they are counted in <see cref="SuppressedDeadLetters"/>.
-/// The history import constructs its store without a limit.
+/// The history import constructs its store without a limit. The budgets are kept by the one batching writer
+/// (not thread-safe for concurrent stores); the counters may be read from any thread.
 /// </remarks>
 public sealed class NewValueLimit
 {
@@ -68,12 +69,22 @@ public sealed class NewValueLimit
         {
             window.Start = now;
             window.Used = 0;
+            window.Warned = false;
         }
 
         return Math.Max(0, PerMinute - window.Used);
     }
 
     internal void Consume(DimensionTable table, int inserted) => _tables[table.Table].Used += inserted;
+
+    /// <summary>True the first time in the current minute that <paramref name="table"/> parks values: one log line per table and minute.</summary>
+    internal bool ShouldWarn(DimensionTable table)
+    {
+        TableWindow window = _tables[table.Table];
+        bool first = !window.Warned;
+        window.Warned = true;
+        return first;
+    }
 
     internal void CountParked(DimensionTable table) => Interlocked.Increment(ref _tables[table.Table].Parked);
 
@@ -83,6 +94,7 @@ public sealed class NewValueLimit
     {
         public long Start = start;
         public int Used;
+        public bool Warned;
         public long Parked;
     }
 }
