@@ -46,7 +46,7 @@ SELECT format('ALTER TABLE %s OWNER TO xraysink_owner', c.oid::regclass)
 FROM pg_class c
 WHERE c.relnamespace = current_schema()::regnamespace
   AND c.relkind IN ('r', 'p')
-  AND (c.relname IN ('users', 'protocols', 'endpoints', 'tags', 'logs', 'dead_letters', 'spool_checkpoints')
+  AND (c.relname IN ('users', 'protocols', 'endpoints', 'tags', 'logs', 'dead_letters', 'spool_checkpoints', 'import_files')
        OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = to_regclass('logs')))
   AND pg_get_userbyid(c.relowner) <> 'xraysink_owner' \gexec
 SELECT format('ALTER FUNCTION %s OWNER TO xraysink_owner', p.oid::regprocedure)
