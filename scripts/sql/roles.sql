@@ -40,16 +40,20 @@ SELECT format('REVOKE CREATE ON SCHEMA %I FROM PUBLIC', current_schema()) \gexec
 SELECT format('GRANT USAGE, CREATE ON SCHEMA %I TO xraysink_owner', current_schema()) \gexec
 SELECT format('GRANT USAGE ON SCHEMA %I TO xraysink_writer', current_schema()) \gexec
 
--- An existing schema (made by a superuser or the old single role) becomes the owner's. Sequences owned by a
--- column follow their table; partitions are tables of their own.
-SELECT format('ALTER TABLE %s OWNER TO xraysink_owner', c.oid::regclass)
+-- An existing schema (made by a superuser or the old single role) becomes the owner's, so its migrations can
+-- replace what they created: tables, the logs_readable view, the partition and report functions. Sequences owned
+-- by a column follow their table; partitions are tables of their own.
+SELECT format('ALTER %s %s OWNER TO xraysink_owner', CASE c.relkind WHEN 'v' THEN 'VIEW' ELSE 'TABLE' END, c.oid::regclass)
 FROM pg_class c
 WHERE c.relnamespace = current_schema()::regnamespace
-  AND c.relkind IN ('r', 'p')
-  AND (c.relname IN ('users', 'protocols', 'endpoints', 'tags', 'logs', 'dead_letters', 'spool_checkpoints', 'import_files')
+  AND c.relkind IN ('r', 'p', 'v')
+  AND (c.relname IN ('users', 'protocols', 'endpoints', 'tags', 'logs', 'dead_letters', 'spool_checkpoints', 'import_files',
+                     'logs_readable')
        OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = to_regclass('logs')))
   AND pg_get_userbyid(c.relowner) <> 'xraysink_owner' \gexec
 SELECT format('ALTER FUNCTION %s OWNER TO xraysink_owner', p.oid::regprocedure)
 FROM pg_proc p
-WHERE p.pronamespace = current_schema()::regnamespace AND p.proname = 'xraysink_create_partition'
+WHERE p.pronamespace = current_schema()::regnamespace
+  AND p.proname IN ('xraysink_create_partition', 'report_user_sessions', 'report_user_activity', 'report_top_endpoints',
+                    'report_top_protocols', 'report_routes', 'report_ips_per_user', 'report_users_per_ip')
   AND pg_get_userbyid(p.proowner) <> 'xraysink_owner' \gexec
