@@ -116,6 +116,12 @@ public sealed class SinkMetrics : IDisposable
     {
         if (_newValues is null)
         {
+            // No cap configured: the family still exists, at zero, so dashboards and scrapes see it.
+            foreach (Storage.DimensionTable table in Storage.DimensionTable.All)
+            {
+                yield return new Measurement<long>(0, new KeyValuePair<string, object?>("dimension", table.Table));
+            }
+
             yield break;
         }
 
