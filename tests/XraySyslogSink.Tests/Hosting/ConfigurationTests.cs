@@ -49,7 +49,7 @@ public sealed class ConfigurationTests
         Assert.Equal(25_000, writer.BatchSize);
         Assert.Equal(TimeSpan.FromSeconds(1), writer.FlushInterval);
         Assert.Equal("UTC", new XraySyslogSink.Xray.XrayOptions().TimeZone);
-        Assert.Equal(10_000, new XraySyslogSink.Storage.DimensionCacheOptions().MaxNewValuesPerMinute);
+        Assert.Equal(100_000, new XraySyslogSink.Storage.DimensionCacheOptions().MaxNewValuesPerMinute);
         Assert.Equal(string.Empty, new XraySyslogSink.Storage.SchemaOptions().WriterRole);
         Assert.Equal(string.Empty, new XraySyslogSink.Storage.DatabaseOptions().PasswordFile);
     }
