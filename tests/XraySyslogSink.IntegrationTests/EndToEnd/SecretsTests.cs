@@ -178,7 +178,7 @@ public sealed class SecretsTests(PostgresServer postgres) : IAsyncLifetime
             start.Environment[key] = value;
         }
 
-        foreach (string argument in (string[])[DaemonProcess.DllPath, .. arguments, $"--Spool:Directory={Path.Combine(_work, "spool")}", "--Listeners:Udp=", TestSettings.WideAcceptWindow])
+        foreach (string argument in (string[])[DaemonProcess.DllPath, .. arguments, $"--Spool:Directory={Path.Combine(_work, "spool")}", "--Listeners:Udp=", "--Metrics:Listen=", TestSettings.WideAcceptWindow])
         {
             start.ArgumentList.Add(argument);
         }

@@ -59,7 +59,7 @@ public static class DaemonProcess
         {
             if (daemon.HasExited)
             {
-                throw new InvalidOperationException($"the daemon exited with {daemon.ExitCode}: {await daemon.StandardError.ReadToEndAsync()}");
+                throw new InvalidOperationException($"the daemon exited with {daemon.ExitCode}{await ErrorTextAsync(daemon)}");
             }
 
             try
@@ -75,6 +75,20 @@ public static class DaemonProcess
         }
 
         throw new TimeoutException($"the daemon did not listen on port {port} within 60 s");
+    }
+
+    // A caller that reads stderr through events already holds the text; reading the stream again would throw and
+    // hide why the daemon exited.
+    private static async Task<string> ErrorTextAsync(Process daemon)
+    {
+        try
+        {
+            return ": " + await daemon.StandardError.ReadToEndAsync();
+        }
+        catch (InvalidOperationException)
+        {
+            return " (its stderr is captured by the test)";
+        }
     }
 
     public static void SendSigterm(Process process)
