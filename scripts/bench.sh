@@ -95,6 +95,9 @@ loadgen=(dotnet "$root/tests/XraySyslogSink.LoadGenerator/bin/Release/net10.0/xr
   --users "$users" --endpoints "$endpoints")
 [[ $rss10m -eq 1 ]] && loadgen+=(--endpoint-mode sequential)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# The metrics endpoint stays on (its cost belongs in the figures) on a free port of its own, so a collector
+# already serving 127.0.0.1:9464 on this host does not stop this daemon.
+metrics_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 now() { date +%s.%N; }
 rate_of() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
@@ -123,7 +126,7 @@ start_daemon() {
   # shellcheck disable=SC2046
   # The generated lines carry fixed 2025 dates: widen the live accept window so they all count as rows.
   dotnet "$daemon_dll" "--ConnectionStrings:Postgres=$(conn_for "$db")" \
-    --Listeners:Tcp=127.0.0.1:$port --Listeners:Udp=127.0.0.1:$port --Spool:Directory="$work/spool-$db" \
+    --Listeners:Tcp=127.0.0.1:$port --Listeners:Udp=127.0.0.1:$port --Spool:Directory="$work/spool-$db" --Metrics:Listen=127.0.0.1:$metrics_port \
     --Xray:AcceptWindowBack=3650.00:00:00 $(schema_args "$profile") "${daemon_args[@]}" >"$work/daemon-$db.log" 2>&1 &
   daemon_pid=$!
   for _ in $(seq 1 240); do

@@ -44,10 +44,13 @@ sql() { "$psql_bin" -h 127.0.0.1 -p "$pgport" -U postgres -d soak -tAc "$1" 2>/d
 
 dotnet build "$root/src/XraySyslogSink" -c Release -v quiet -nologo >&2
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# The metrics endpoint stays on (its cost belongs in the figures) on a free port of its own, so a collector
+# already serving 127.0.0.1:9464 on this host does not stop this daemon.
+metrics_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # The soak lines carry a fixed 2025 date: the accept window is widened so they count as live rows.
 dotnet "$root/src/XraySyslogSink/bin/Release/net10.0/xraysink.dll" \
   "--ConnectionStrings:Postgres=${conn/Database=postgres/Database=soak}" \
-  --Listeners:Tcp=127.0.0.1:$port --Listeners:Udp= --Spool:Directory="$spool" \
+  --Listeners:Tcp=127.0.0.1:$port --Listeners:Udp= --Spool:Directory="$spool" --Metrics:Listen=127.0.0.1:$metrics_port \
   --Writer:RetryMaxDelay=00:00:02 --Xray:AcceptWindowBack=3650.00:00:00 >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 1 120); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.5; done
