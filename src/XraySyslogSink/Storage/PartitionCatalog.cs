@@ -5,7 +5,7 @@ namespace XraySyslogSink.Storage;
 
 /// <summary>One table attached to <c>logs</c>, as <c>xraysink partitions list</c> shows it.</summary>
 /// <param name="Name">The table name.</param>
-/// <param name="Day">The UTC day when it is one of ours (<c>logs_YYYY_MM_DD</c> with exactly that day's bounds), else null.</param>
+/// <param name="Day">The UTC day when it is one of ours (<c>logs_YYYY_MM_DD</c> in the schema of <c>logs</c> with exactly that day's bounds), else null.</param>
 /// <param name="Bound">The partition bound as PostgreSQL prints it (in UTC).</param>
 /// <param name="RowsEstimate">The planner's row estimate (<c>reltuples</c>; -1 or 0 before the first ANALYZE).</param>
 /// <param name="Bytes">Table, index and TOAST size.</param>
@@ -21,14 +21,16 @@ public sealed record PartitionInfo(string Name, DateOnly? Day, string Bound, lon
 /// <summary>
 /// Lists the partitions of <c>logs</c> and drops whole days: <c>DETACH PARTITION</c> then <c>DROP TABLE</c> in one
 /// transaction, through the migrator's <c>SECURITY DEFINER</c> function <c>xraysink_drop_partition(date)</c> for
-/// every role (SchemaSql.DropPartitionFunction enforces the same rule again). Only a table that is attached to <c>logs</c>, named <c>logs_YYYY_MM_DD</c> for a real date and bounded
-/// by exactly that UTC day is ever dropped; anything an operator laid out differently is listed and left alone.
+/// every role (SchemaSql.DropPartitionFunction enforces the same rule again). Only a table that is attached to
+/// <c>logs</c>, in its schema, named <c>logs_YYYY_MM_DD</c> for a real date and bounded by exactly that UTC day is ever
+/// dropped; anything an operator laid out differently is listed and left alone.
 /// </summary>
 public static class PartitionCatalog
 {
     private const string ListSql = """
-        SELECT c.relname::text, pg_get_expr(c.relpartbound, c.oid), c.reltuples::bigint, pg_total_relation_size(c.oid)
-        FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        SELECT c.relname::text, pg_get_expr(c.relpartbound, c.oid), c.reltuples::bigint, pg_total_relation_size(c.oid),
+               c.relnamespace = p.relnamespace
+        FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
         WHERE i.inhparent = to_regclass('logs')
         ORDER BY c.relname
         """;
@@ -103,7 +105,8 @@ public static class PartitionCatalog
         {
             string name = reader.GetString(0);
             string bound = reader.IsDBNull(1) ? string.Empty : reader.GetString(1);
-            DateOnly? day = TryParseDay(name, out DateOnly parsed) && bound == ExpectedBound(parsed) ? parsed : null;
+            bool sameSchema = reader.GetBoolean(4);
+            DateOnly? day = sameSchema && TryParseDay(name, out DateOnly parsed) && bound == ExpectedBound(parsed) ? parsed : null;
             partitions.Add(new PartitionInfo(name, day, bound, Math.Max(reader.GetInt64(2), 0), reader.GetInt64(3)));
         }
 

@@ -53,6 +53,12 @@ public sealed class WriterRetentionTests(PostgresServer postgres)
     {
         (string admin, string writer) = await WriterWithLookAlikesAsync();
 
+        // The list applies the function's rule too, so the dry run names exactly what the drop will drop.
+        CliRun dry = await CliRunner.RunAsync(writer, Later, "partitions", "drop", "--older-than", "10d", "--dry-run");
+        Assert.Equal(
+            "would drop logs_2025_01_01\nwould drop logs_2025_01_02\nwould drop logs_2025_01_03\n3 partitions would be dropped (ending at or before 2025-01-04 00:30:00 UTC)\n",
+            dry.Out);
+
         CliRun drop = await CliRunner.RunAsync(writer, Later, "partitions", "drop", "--older-than", "10d");
 
         Assert.Equal(0, drop.ExitCode);
