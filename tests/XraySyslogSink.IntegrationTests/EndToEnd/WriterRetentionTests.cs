@@ -158,6 +158,23 @@ public sealed class WriterRetentionTests(PostgresServer postgres)
         Assert.Contains($"xraysink migrate --Schema:WriterRole={DatabaseRoles.Writer}", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_schema_without_the_function_is_told_to_migrate_and_keeps_its_partitions()
+    {
+        (string admin, _) = await WriterWithLookAlikesAsync();
+        await Database.ScalarAsync<object?>(admin, "DROP FUNCTION xraysink_drop_partition(date)");
+
+        string owner = DatabaseRoles.As(admin, DatabaseRoles.Owner, DatabaseRoles.OwnerPassword);
+
+        InvalidOperationException missing = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => CliRunner.RunAsync(owner, Later, "partitions", "drop", "--older-than", "10d"));
+
+        Assert.Equal(
+            "xraysink_drop_partition(date) is missing (a schema migrated by an older version): run `xraysink migrate` as the schema owner.",
+            missing.Message);
+        Assert.Equal(1L, await Database.ScalarAsync<long>(admin, "SELECT count(*) FROM pg_class WHERE relname = 'logs_2025_01_01'"));
+    }
+
     /// <summary>
     /// roles.sql, the owner's migration, our partitions of 2025-01-01…04 (made by the writer through the create function)
     /// and look-alikes owned by the owner, so only the function's checks keep them: a plain table named like a day
