@@ -10,7 +10,8 @@
 --                    run as the owner with --Schema:WriterRole=xraysink_writer grants exactly what the daemon needs
 --                    (SchemaSql.WriterGrants): SELECT+INSERT on users/protocols/endpoints/tags, INSERT on logs and
 --                    dead_letters, SELECT+INSERT+UPDATE on spool_checkpoints, USAGE on the id sequences, EXECUTE on
---                    xraysink_create_partition(date). No UPDATE/DELETE of data, no SELECT on logs, no DDL.
+--                    xraysink_create_partition(date) and xraysink_drop_partition(date) (retention, only whole
+--                    past days of our own partitions). No UPDATE/DELETE of data, no SELECT on logs, no DDL.
 -- Then:
 --   xraysink migrate --ConnectionStrings:Postgres="Host=…;Database=xraysink;Username=xraysink_owner" \
 --                    --Database:PasswordFile=/etc/xraysink/owner.pw --Schema:WriterRole=xraysink_writer
@@ -54,6 +55,6 @@ WHERE c.relnamespace = current_schema()::regnamespace
 SELECT format('ALTER FUNCTION %s OWNER TO xraysink_owner', p.oid::regprocedure)
 FROM pg_proc p
 WHERE p.pronamespace = current_schema()::regnamespace
-  AND p.proname IN ('xraysink_create_partition', 'report_user_sessions', 'report_user_activity', 'report_top_endpoints',
+  AND p.proname IN ('xraysink_create_partition', 'xraysink_drop_partition', 'report_user_sessions', 'report_user_activity', 'report_top_endpoints',
                     'report_top_protocols', 'report_routes', 'report_ips_per_user', 'report_users_per_ip')
   AND pg_get_userbyid(p.proowner) <> 'xraysink_owner' \gexec

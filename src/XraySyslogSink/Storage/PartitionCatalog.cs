@@ -5,7 +5,7 @@ namespace XraySyslogSink.Storage;
 
 /// <summary>One table attached to <c>logs</c>, as <c>xraysink partitions list</c> shows it.</summary>
 /// <param name="Name">The table name.</param>
-/// <param name="Day">The UTC day when it is one of ours (<c>logs_YYYY_MM_DD</c> with exactly that day's bounds), else null.</param>
+/// <param name="Day">The UTC day when it is one of ours (<c>logs_YYYY_MM_DD</c> in the schema of <c>logs</c> with exactly that day's bounds), else null.</param>
 /// <param name="Bound">The partition bound as PostgreSQL prints it (in UTC).</param>
 /// <param name="RowsEstimate">The planner's row estimate (<c>reltuples</c>; -1 or 0 before the first ANALYZE).</param>
 /// <param name="Bytes">Table, index and TOAST size.</param>
@@ -20,14 +20,17 @@ public sealed record PartitionInfo(string Name, DateOnly? Day, string Bound, lon
 
 /// <summary>
 /// Lists the partitions of <c>logs</c> and drops whole days: <c>DETACH PARTITION</c> then <c>DROP TABLE</c> in one
-/// transaction. Only a table that is attached to <c>logs</c>, named <c>logs_YYYY_MM_DD</c> for a real date and bounded
-/// by exactly that UTC day is ever dropped; anything an operator laid out differently is listed and left alone.
+/// transaction, through the migrator's <c>SECURITY DEFINER</c> function <c>xraysink_drop_partition(date)</c> for
+/// every role (SchemaSql.DropPartitionFunction enforces the same rule again). Only a table that is attached to
+/// <c>logs</c>, in its schema, named <c>logs_YYYY_MM_DD</c> for a real date and bounded by exactly that UTC day is ever
+/// dropped; anything an operator laid out differently is listed and left alone.
 /// </summary>
 public static class PartitionCatalog
 {
     private const string ListSql = """
-        SELECT c.relname::text, pg_get_expr(c.relpartbound, c.oid), c.reltuples::bigint, pg_total_relation_size(c.oid)
-        FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        SELECT c.relname::text, pg_get_expr(c.relpartbound, c.oid), c.reltuples::bigint, pg_total_relation_size(c.oid),
+               c.relnamespace = p.relnamespace
+        FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
         WHERE i.inhparent = to_regclass('logs')
         ORDER BY c.relname
         """;
@@ -102,45 +105,37 @@ public static class PartitionCatalog
         {
             string name = reader.GetString(0);
             string bound = reader.IsDBNull(1) ? string.Empty : reader.GetString(1);
-            DateOnly? day = TryParseDay(name, out DateOnly parsed) && bound == ExpectedBound(parsed) ? parsed : null;
+            bool sameSchema = reader.GetBoolean(4);
+            DateOnly? day = sameSchema && TryParseDay(name, out DateOnly parsed) && bound == ExpectedBound(parsed) ? parsed : null;
             partitions.Add(new PartitionInfo(name, day, bound, Math.Max(reader.GetInt64(2), 0), reader.GetInt64(3)));
         }
 
         return partitions;
     }
 
-    /// <summary>Detaches and drops one of our partitions, re-checked under the partition lock; false when it changed meanwhile.</summary>
+    /// <summary>
+    /// Detaches and drops one of our partitions through <c>xraysink_drop_partition</c> (so the writer role may too),
+    /// which re-checks it under the partitions' advisory lock; false when it changed meanwhile.
+    /// </summary>
     private static async Task<bool> DropAsync(NpgsqlConnection connection, PartitionInfo partition, CancellationToken cancellationToken)
     {
         DateOnly day = partition.Day ?? throw new ArgumentException("Only daily partitions are dropped.", nameof(partition));
-        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken);
-        // A long query on the day holds a lock DETACH needs: give up after a while rather than stall every writer.
-        await using (NpgsqlCommand timeout = new("SET LOCAL lock_timeout = '30s'", connection, transaction))
+        await using NpgsqlCommand drop = new(DropSql, connection);
+        drop.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = day });
+        try
         {
-            await timeout.ExecuteNonQueryAsync(cancellationToken);
+            return (bool)(await drop.ExecuteScalarAsync(cancellationToken))!;
         }
-
-        await using (NpgsqlCommand lockCommand = new("SELECT pg_advisory_xact_lock($1)", connection, transaction))
+        catch (PostgresException e) when (e.SqlState == UndefinedFunction)
         {
-            lockCommand.Parameters.Add(new NpgsqlParameter<long> { TypedValue = AdvisoryLockKeys.Partitions });
-            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+            throw new InvalidOperationException(
+                $"{SchemaSql.DropPartitionFunctionName}(date) is missing (a schema migrated by an older version): run `xraysink migrate` as the schema owner.",
+                e);
         }
-
-        // Another run may have dropped it, or an operator replaced it, since the list was read.
-        List<PartitionInfo> now = await ListAsync(connection, transaction, cancellationToken);
-        if (!now.Exists(p => p.Name == partition.Name && p.Day == day))
-        {
-            return false;
-        }
-
-        // DDL cannot take bind parameters; the name is rebuilt from the DateOnly, never taken from the catalog text.
-        string name = PartitionManager.PartitionName(day);
-        await using (NpgsqlCommand drop = new($"ALTER TABLE logs DETACH PARTITION {name}; DROP TABLE {name}", connection, transaction))
-        {
-            await drop.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        return true;
     }
+
+    /// <summary>One statement, so one transaction: the function's advisory lock is held until the day is gone.</summary>
+    private const string DropSql = "SELECT " + SchemaSql.DropPartitionFunctionName + "($1)";
+
+    private const string UndefinedFunction = "42883";
 }

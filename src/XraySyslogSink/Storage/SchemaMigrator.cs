@@ -132,7 +132,8 @@ public sealed partial class SchemaMigrator
         }
 
         // NpgsqlCommand (not NpgsqlBatchCommand) splits the multi-statement DDL text into one batch.
-        string ddl = SchemaSql.TablesFor(_options.ForeignKeys) + SchemaSql.ImportFiles + SchemaSql.PartitionFunction(schema);
+        string ddl = SchemaSql.TablesFor(_options.ForeignKeys) + SchemaSql.ImportFiles + SchemaSql.PartitionFunction(schema)
+            + SchemaSql.DropPartitionFunction(schema);
         if (_options.CompositeUserTimestampIndex)
         {
             ddl += SchemaSql.CompositeUserTimestampIndex;

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace XraySyslogSink.Storage;
 
 /// <summary>The seed schema's DDL (docs: database-schema.md), verbatim, plus the sink's own <c>dead_letters</c>, <c>spool_checkpoints</c> and <c>import_files</c>.</summary>
@@ -147,12 +149,68 @@ internal static class SchemaSql
 
     public const string PartitionFunctionName = "xraysink_create_partition";
 
+    /// <summary>The function that detaches and drops one day's partition, in <paramref name="quotedSchema"/> (quote_ident'ed by the server).</summary>
+    /// <remarks>
+    /// <c>DETACH PARTITION</c> and <c>DROP TABLE</c> require owning <c>logs</c>, so retention goes through this
+    /// <c>SECURITY DEFINER</c> function for every role (the owner and the writer share one path). It drops only a table
+    /// attached to <c>logs</c>, in its schema, named exactly <c>logs_YYYY_MM_DD</c> for <c>day</c> and bounded by exactly
+    /// that UTC day (the rule <see cref="PartitionCatalog"/> lists by), and returns false when there is none. As a safety
+    /// net it refuses a day that has not ended yet on the server's clock. It takes the partitions' advisory lock under a
+    /// 30 s <c>lock_timeout</c> (a long query on the day holds a lock DETACH needs: give up rather than stall every
+    /// writer). search_path is pinned, every name schema-qualified, the table is dropped by the oid it was checked by,
+    /// and the zone and date style that bounds are printed in are fixed for the call. EXECUTE is revoked from PUBLIC.
+    /// </remarks>
+    public static string DropPartitionFunction(string quotedSchema)
+    {
+        string s = quotedSchema.Replace("'", "''", StringComparison.Ordinal);
+        string lockKey = AdvisoryLockKeys.Partitions.ToString(CultureInfo.InvariantCulture);
+        return $$"""
+            CREATE OR REPLACE FUNCTION {{quotedSchema}}.{{DropPartitionFunctionName}}(day date) RETURNS boolean
+            LANGUAGE plpgsql SECURITY DEFINER
+            SET search_path = pg_catalog, pg_temp
+            SET TimeZone = 'UTC'
+            SET DateStyle = 'ISO, YMD'
+            SET lock_timeout = '30s'
+            AS $fn$
+            DECLARE
+                parent oid := '{{s}}.logs'::regclass;
+                part text := 'logs_' || to_char(day, 'YYYY_MM_DD');
+                child oid;
+            BEGIN
+                IF day IS NULL THEN
+                    RAISE EXCEPTION 'day must not be NULL';
+                END IF;
+                IF (day + 1)::timestamp AT TIME ZONE 'UTC' > now() THEN
+                    RAISE EXCEPTION 'refusing to drop %: its day has not ended yet', part;
+                END IF;
+                PERFORM pg_advisory_xact_lock({{lockKey}});
+                SELECT c.oid INTO child
+                FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                WHERE i.inhparent = parent
+                  AND c.relname = part
+                  AND c.relnamespace = (SELECT p.relnamespace FROM pg_class p WHERE p.oid = parent)
+                  AND pg_get_expr(c.relpartbound, c.oid) = format('FOR VALUES FROM (%L) TO (%L)',
+                      to_char(day, 'YYYY-MM-DD') || ' 00:00:00+00', to_char(day + 1, 'YYYY-MM-DD') || ' 00:00:00+00');
+                IF child IS NULL THEN
+                    RETURN false;
+                END IF;
+                EXECUTE format('ALTER TABLE %s.logs DETACH PARTITION %s', '{{s}}', child::regclass);
+                EXECUTE format('DROP TABLE %s', child::regclass);
+                RETURN true;
+            END
+            $fn$;
+            REVOKE ALL ON FUNCTION {{quotedSchema}}.{{DropPartitionFunctionName}}(date) FROM PUBLIC;
+            """;
+    }
+
+    public const string DropPartitionFunctionName = "xraysink_drop_partition";
+
     /// <summary>
     /// Exactly what the daemon needs at run time, granted to <paramref name="quotedRole"/> (already a quoted
     /// identifier): resolve dimensions (SELECT, INSERT and their sequences), copy rows and dead letters (INSERT),
-    /// advance its spool checkpoint (SELECT, INSERT, UPDATE), create partitions through the function. No UPDATE or
-    /// DELETE on data, no SELECT on logs or dead_letters, no DDL. Existing partitions get INSERT too; new ones
-    /// inherit it from logs through the function.
+    /// advance its spool checkpoint (SELECT, INSERT, UPDATE), create partitions and (retention) drop them through
+    /// the two functions. No UPDATE or DELETE on data, no SELECT on logs or dead_letters, no DDL. Existing partitions
+    /// get INSERT too; new ones inherit it from logs through the function.
     /// </summary>
     public static string WriterGrants(string quotedRole) => $$"""
         GRANT SELECT, INSERT ON users, protocols, endpoints, tags TO {{quotedRole}};
@@ -160,6 +218,7 @@ internal static class SchemaSql
         GRANT SELECT, INSERT, UPDATE ON spool_checkpoints TO {{quotedRole}};
         GRANT USAGE ON SEQUENCE users_id_seq, protocols_id_seq, endpoints_id_seq, tags_id_seq, logs_id_seq, dead_letters_id_seq TO {{quotedRole}};
         GRANT EXECUTE ON FUNCTION {{PartitionFunctionName}}(date) TO {{quotedRole}};
+        GRANT EXECUTE ON FUNCTION {{DropPartitionFunctionName}}(date) TO {{quotedRole}};
         DO $grants$
         DECLARE
             part regclass;
@@ -192,7 +251,9 @@ internal static class SchemaSql
                 AND has_sequence_privilege('endpoints_id_seq', 'USAGE') AND has_sequence_privilege('tags_id_seq', 'USAGE')
                 AND has_sequence_privilege('logs_id_seq', 'USAGE') AND has_sequence_privilege('dead_letters_id_seq', 'USAGE')),
             ('EXECUTE on xraysink_create_partition(date)', to_regprocedure('xraysink_create_partition(date)') IS NOT NULL
-                AND has_function_privilege('xraysink_create_partition(date)', 'EXECUTE'))
+                AND has_function_privilege('xraysink_create_partition(date)', 'EXECUTE')),
+            ('EXECUTE on xraysink_drop_partition(date)', to_regprocedure('xraysink_drop_partition(date)') IS NOT NULL
+                AND has_function_privilege('xraysink_drop_partition(date)', 'EXECUTE'))
         ) AS p(what, granted)
         WHERE NOT granted
         """;

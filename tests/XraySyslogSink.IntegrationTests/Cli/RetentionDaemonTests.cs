@@ -5,6 +5,7 @@ namespace XraySyslogSink.IntegrationTests.Cli;
 [Collection(PostgresCollection.Name)]
 public sealed class RetentionDaemonTests(PostgresServer server)
 {
+    // The daemon runs as the least-privileged writer (SinkUnderTest): it drops through xraysink_drop_partition(date).
     [Fact]
     public async Task The_daemon_drops_partitions_older_than_Retention_Days_and_precreates_ahead()
     {
@@ -16,9 +17,7 @@ public sealed class RetentionDaemonTests(PostgresServer server)
         await using SinkUnderTest sink = await SinkUnderTest.StartAsync(
             db,
             "--Retention:Days=30",
-            "--Schema:PrecreateDays=4",
-            // Dropping partitions needs the schema owner; the least-privilege writer role may not (README: Database roles).
-            $"--ConnectionStrings:Postgres={DatabaseRoles.As(db, DatabaseRoles.Owner, DatabaseRoles.OwnerPassword)}");
+            "--Schema:PrecreateDays=4");
         long old = await WaitForAsync(db, "SELECT count(*) FROM pg_class WHERE relname LIKE 'logs_2020_%' AND relkind = 'r'", 0);
 
         Assert.Equal(0L, old);
