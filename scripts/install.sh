@@ -132,10 +132,17 @@ xraysink installed${staged:+ (staged under $prefix)}:
   sysctl    $sysctl_file (net.core.rmem_max = $buffer)
 
 Next steps:
-  1. Create the database and its owner, e.g.
-       sudo -u postgres createuser xraysink && sudo -u postgres createdb -O xraysink xraysink
-  2. Set ConnectionStrings:Postgres (and the listeners, Xray:TimeZone) in /etc/xraysink/appsettings.json.
-  3. Apply the schema:   sudo -u xraysink /opt/xraysink/xraysink migrate --config /etc/xraysink/appsettings.json
+  1. Create the database and its two roles (xraysink_owner migrates, xraysink_writer is the daemon's), e.g.
+       sudo -u postgres createdb xraysink
+       sudo -u postgres psql -d xraysink -v owner_password="\$OWNER_PW" -v writer_password="\$WRITER_PW" \\
+         -f $root/scripts/sql/roles.sql
+  2. Set ConnectionStrings:Postgres (…;Database=xraysink;Username=xraysink_writer), the listeners and Xray:TimeZone
+     in $etc/appsettings.json; put the writer's password in a file readable by the xraysink user and name it in
+     Database:PasswordFile (README "Secrets").
+  3. Apply the schema as the owner:
+       $app/xraysink migrate --config $etc/appsettings.json \\
+         --ConnectionStrings:Postgres="Host=127.0.0.1;Database=xraysink;Username=xraysink_owner" \\
+         --Database:PasswordFile=/root/xraysink-owner.pw --Schema:WriterRole=xraysink_writer
   4. Start it:           systemctl enable --now xraysink
   5. Check it:           curl -fsS http://127.0.0.1:9464/healthz     (metrics: http://127.0.0.1:9464/metrics)
   6. After editing time zones or log levels: systemctl reload xraysink (SIGHUP, no restart)
