@@ -217,6 +217,13 @@ internal sealed class AccessRecordBuilder
     /// </summary>
     private static bool FitsInCharacters(ReadOnlySpan<byte> utf8, int maxLength)
     {
+        // Every code point, replacement included, takes at least one byte: a value this short always fits, which is
+        // nearly every value, so the decode below runs only for the rare long one.
+        if (utf8.Length <= maxLength)
+        {
+            return true;
+        }
+
         // A code point takes at most 4 bytes and a replacement at least 1, so this many bytes are always too many.
         if (utf8.Length > maxLength * 4)
         {
