@@ -64,6 +64,8 @@ cp -R "$publish/." "$app/"
 chmod -R u=rwX,go=rX "$app"
 chmod 0755 "$app/xraysink"
 install -m 0644 "$root/README.md" "$app/README.md"
+install -d -m 0755 "$app/docs"
+install -m 0644 "$root"/docs/*.md "$app/docs/"
 
 # 2. User and directories.
 if [ -z "$staged" ] && ! getent passwd xraysink >/dev/null; then
@@ -138,7 +140,7 @@ Next steps:
          -f $root/scripts/sql/roles.sql
   2. Set ConnectionStrings:Postgres (…;Database=xraysink;Username=xraysink_writer), the listeners and Xray:TimeZone
      in $etc/appsettings.json; put the writer's password in a file readable by the xraysink user and name it in
-     Database:PasswordFile (README "Secrets").
+     Database:PasswordFile (docs/security.md, "Secrets").
   3. Apply the schema as the owner:
        $app/xraysink migrate --config $etc/appsettings.json \\
          --ConnectionStrings:Postgres="Host=127.0.0.1;Database=xraysink;Username=xraysink_owner" \\
@@ -146,5 +148,5 @@ Next steps:
   4. Start it:           systemctl enable --now xraysink
   5. Check it:           curl -fsS http://127.0.0.1:9464/healthz     (metrics: http://127.0.0.1:9464/metrics)
   6. After editing time zones or log levels: systemctl reload xraysink (SIGHUP, no restart)
-  On the nodes, forward the access log with config/rsyslog/xraysink-forward.conf (see README "rsyslog on the nodes").
+  On the nodes, forward the access log with config/rsyslog/xraysink-forward.conf (see docs/nodes.md).
 NEXT

@@ -56,7 +56,7 @@ public sealed class LineFactoryOptions
 
 /// <summary>
 /// Renders line number <c>i</c> of a deterministic stream of realistic Xray access lines (the forms of
-/// <c>shared/reference/xray-access-log.md</c>) with a syslog header, into a caller's buffer without allocating.
+/// <c>docs/access-log.md</c>) with a syslog header, into a caller's buffer without allocating.
 /// The same seed and options always give the same bytes for the same index, so several senders can split a
 /// stream by index and a file can hold exactly what was sent. Every line becomes one <c>logs</c> row: there are
 /// no DNS or error-log lines in the mix. Each line's (timestamp second, source port) pair is unique.

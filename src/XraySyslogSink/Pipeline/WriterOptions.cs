@@ -10,7 +10,7 @@ public sealed class WriterOptions
     /// <summary>
     /// Rows that trigger a flush (default 25000). Larger batches mean fewer transactions; with the seed schema's
     /// foreign keys each transaction re-takes a key-share lock on every referenced dimension row it uses, so
-    /// 25000 cost PostgreSQL markedly less CPU per row than 5000 (README, Performance).
+    /// 25000 cost PostgreSQL markedly less CPU per row than 5000 (docs/performance.md).
     /// </summary>
     [Range(1, 1_000_000)]
     public int BatchSize { get; set; } = 25_000;

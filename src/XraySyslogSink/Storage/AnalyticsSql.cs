@@ -1,7 +1,7 @@
 namespace XraySyslogSink.Storage;
 
 /// <summary>
-/// The analyses of the seed (README "Reports"): a readable view over <c>logs</c> and one SQL function per report.
+/// The analyses of the seed (docs/operations.md, "Reports"): a readable view over <c>logs</c> and one SQL function per report.
 /// Every function takes a half-open time range <c>[p_from, p_to)</c> that filters <c>logs."timestamp"</c> directly,
 /// so only the partitions of that range are scanned. The functions are plain, inlinable <c>LANGUAGE sql STABLE</c>
 /// queries; <c>CREATE OR REPLACE</c> keeps the migration idempotent.

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace XraySyslogSink.Storage;
 
-/// <summary>The seed schema's DDL (docs: database-schema.md), verbatim, plus the sink's own <c>dead_letters</c>, <c>spool_checkpoints</c> and <c>import_files</c>.</summary>
+/// <summary>The seed schema's DDL (docs/schema.md), verbatim, plus the sink's own <c>dead_letters</c>, <c>spool_checkpoints</c> and <c>import_files</c>.</summary>
 internal static class SchemaSql
 {
     public const string Tables = """

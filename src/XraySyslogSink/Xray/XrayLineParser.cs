@@ -5,7 +5,7 @@ namespace XraySyslogSink.Xray;
 /// <summary>Parses one Xray/v2fly access-log line (the syslog MSG) without allocating.</summary>
 /// <remarks>
 /// Grammar: <c>TS [from ]FROM accepted|rejected TO[ [DETOUR]][ REASON][ email: EMAIL]</c>; see
-/// <c>shared/reference/xray-access-log.md</c>. Decisions the grammar leaves open:
+/// <c>docs/access-log.md</c>. Decisions the grammar leaves open:
 /// <list type="bullet">
 /// <item>TS may be missing (journald strips Go's log prefix): the line still parses, with
 /// <see cref="XrayAccessLine.HasTimestamp"/> false, and the caller takes the time from the syslog header.</item>

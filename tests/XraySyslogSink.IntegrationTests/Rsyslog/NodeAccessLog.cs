@@ -18,7 +18,7 @@ public sealed record ExpectedRow(
 /// <summary>
 /// Lines as xray (and v2fly) write them to an access log, each access line with the row it must become and a unique
 /// source port to find that row by, plus lines of the same file that must be skipped (the node's own DNS queries,
-/// the DNS query log, error-log lines). Forms follow ../shared/reference/xray-access-log.md.
+/// the DNS query log, error-log lines). Forms follow docs/access-log.md.
 /// </summary>
 public sealed class NodeAccessLog
 {

@@ -4,7 +4,7 @@ using XraySyslogSink.Telemetry;
 
 namespace XraySyslogSink.Tests.Telemetry;
 
-/// <summary>What /metrics shows: every instrument of the meter, the dashboard's queries and README's list all agree with it.</summary>
+/// <summary>What /metrics shows: every instrument of the meter, the dashboard's queries and the list in docs/operations.md all agree with it.</summary>
 public sealed partial class MetricsExpositionTests
 {
     private static readonly HashSet<string> PromQlKeywords = new(StringComparer.Ordinal) { "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset", "inf", "nan" };
@@ -58,14 +58,14 @@ public sealed partial class MetricsExpositionTests
     }
 
     [Fact]
-    public async Task Readme_lists_every_metric_family_of_the_meter()
+    public async Task Operations_guide_lists_every_metric_family_of_the_meter()
     {
         string exposition = await PrometheusScrape.ScrapeAllInstrumentsAsync();
-        string readme = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "README.md"));
-        int start = readme.IndexOf("\n## Metrics", StringComparison.Ordinal);
-        Assert.True(start >= 0, "README has a Metrics section");
-        int end = readme.IndexOf("\n## ", start + 5, StringComparison.Ordinal);
-        string section = readme[start..(end < 0 ? readme.Length : end)];
+        string guide = await File.ReadAllTextAsync(Path.Combine(Repository.Root, "docs", "operations.md"));
+        int start = guide.IndexOf("\n## Metrics", StringComparison.Ordinal);
+        Assert.True(start >= 0, "docs/operations.md has a Metrics section");
+        int end = guide.IndexOf("\n## ", start + 5, StringComparison.Ordinal);
+        string section = guide[start..(end < 0 ? guide.Length : end)];
 
         Assert.Equal([], PrometheusScrape.Families(exposition).Keys
             .Where(name => name.StartsWith("xraysink_", StringComparison.Ordinal) && !section.Contains($"`{name}`", StringComparison.Ordinal)).ToArray());
@@ -85,7 +85,7 @@ public sealed partial class MetricsExpositionTests
     /// <summary>Every <c>expr</c> of every panel, and the templating queries.</summary>
     private static List<string> DashboardQueries()
     {
-        using JsonDocument dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot(), "config", "grafana", "xraysink-dashboard.json")));
+        using JsonDocument dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, "config", "grafana", "xraysink-dashboard.json")));
         var queries = new List<string>();
         Collect(dashboard.RootElement, queries);
         return queries;
@@ -141,17 +141,6 @@ public sealed partial class MetricsExpositionTests
         }
 
         return names;
-    }
-
-    private static string RepositoryRoot()
-    {
-        string? directory = AppContext.BaseDirectory;
-        while (directory is not null && !File.Exists(Path.Combine(directory, "XraySyslogSink.sln")))
-        {
-            directory = Path.GetDirectoryName(directory);
-        }
-
-        return directory ?? throw new InvalidOperationException("repository root not found");
     }
 
     [GeneratedRegex("\\{[^}]*\\}")]
