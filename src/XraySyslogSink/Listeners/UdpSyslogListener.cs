@@ -19,6 +19,7 @@ internal sealed partial class UdpSyslogListener : IAsyncDisposable
     // The largest UDP payload; receiving into a buffer this size lets oversize datagrams be recognised.
     private const int MaxDatagramSize = 65_535;
     private const string SourceNotAllowed = ConnectionAdmission.SourceNotAllowed;
+    private const string SpoolFull = "spool_full";
 
     private readonly Socket _socket;
     private readonly IMessageSpool _spool;
@@ -58,6 +59,8 @@ internal sealed partial class UdpSyslogListener : IAsyncDisposable
 
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         _metrics.KernelDrops.Track(_socket);
+        _metrics.DeclareUdpDropReason(SourceNotAllowed);
+        _metrics.DeclareUdpDropReason(SpoolFull);
 
         // Linux reports double the usable size; halve it so the log matches what was asked for.
         int granted = _socket.ReceiveBufferSize / 2;
@@ -144,7 +147,7 @@ internal sealed partial class UdpSyslogListener : IAsyncDisposable
             var message = ReceivedMessage.Copy(datagram, peer, Transport.Udp, _timeProvider.GetUtcNow());
             if (!_spool.TryAppend(message, out _))
             {
-                _metrics.UdpDropped("spool_full");
+                _metrics.UdpDropped(SpoolFull);
             }
         }
     }

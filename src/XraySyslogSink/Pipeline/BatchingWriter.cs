@@ -62,6 +62,7 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
     {
         // The spool has opened by now (it starts first) and replays from just after its checkpoint.
         _nextSequence = (_spool?.CommittedSequence ?? 0) + 1;
+        _metrics.ExportWatchedSeriesAtZero();
         _loop = Task.Run(RunAsync, CancellationToken.None);
         return Task.CompletedTask;
     }

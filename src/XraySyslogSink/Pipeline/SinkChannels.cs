@@ -26,8 +26,8 @@ public sealed class SinkChannels
             SingleReader = true,
             SingleWriter = false,
         });
-        metrics.TrackQueue("messages", () => Messages.Reader.Count);
-        metrics.TrackQueue("records", () => Records.Reader.Count);
+        metrics.TrackQueue("messages", () => Messages.Reader.Count, options.MessageQueueCapacity);
+        metrics.TrackQueue("records", () => Records.Reader.Count, options.RecordQueueCapacity);
     }
 
     public Channel<ReceivedMessage> Messages { get; }

@@ -86,6 +86,9 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, IHos
     /// <summary>Bytes of segment files on disk (plus the write buffer).</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
 
+    /// <summary>Spool:MaxBytes, the size at which appends wait (TCP, RELP) or drop (UDP).</summary>
+    public long MaxBytes => _options.MaxBytes;
+
     public long Appended => Interlocked.Read(ref _appended);
 
     public long Replayed => Interlocked.Read(ref _replayed);

@@ -33,7 +33,7 @@ public sealed class SinkMetrics : IDisposable
     private readonly Counter<long> _relpFramesRejected;
     private readonly Counter<long> _cacheHits;
     private readonly Counter<long> _cacheMisses;
-    private readonly List<(string Stage, Func<int> Depth)> _queues = [];
+    private readonly List<(string Stage, Func<int> Depth, int Capacity)> _queues = [];
     private readonly Histogram<double> _spoolSyncDuration;
     private Spool.MessageSpool? _spool;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _rejectedByReason = new(StringComparer.Ordinal);
@@ -74,8 +74,10 @@ public sealed class SinkMetrics : IDisposable
         _cacheHits = _meter.CreateCounter<long>("xraysink.dimension_cache.hits", "{lookup}", "Dimension values found in memory, by dimension.");
         _cacheMisses = _meter.CreateCounter<long>("xraysink.dimension_cache.misses", "{lookup}", "Dimension values the writer had to resolve in PostgreSQL, by dimension.");
         _meter.CreateObservableGauge("xraysink.queue.depth", ObserveQueues, "{item}", "Items waiting between stages, by stage.");
+        _meter.CreateObservableGauge("xraysink.queue.capacity", ObserveQueueCapacities, "{item}", "Items a stage's queue holds at most (Pipeline:MessageQueueCapacity, Pipeline:RecordQueueCapacity), by stage.");
         _spoolSyncDuration = _meter.CreateHistogram<double>("xraysink.spool.sync.duration", "s", "Time to fsync the spool once (group commit).");
         _meter.CreateObservableGauge("xraysink.spool.bytes", () => SpoolBytes, "By", "Bytes of spool segment files not yet freed.");
+        _meter.CreateObservableGauge("xraysink.spool.limit", () => _spool?.MaxBytes ?? 0, "By", "Spool:MaxBytes: at this size TCP senders are held back and UDP datagrams dropped.");
         _meter.CreateObservableCounter("xraysink.spool.appended", () => _spool?.Appended ?? 0, "{message}", "Messages appended to the spool.");
         _meter.CreateObservableCounter("xraysink.spool.replayed", () => _spool?.Replayed ?? 0, "{message}", "Messages forwarded to the parsers from disk (after the queue was full, or at start).");
         _meter.CreateObservableCounter("xraysink.spool.corrupt_bytes", () => _spool?.CorruptBytes ?? 0, "By", "Spool bytes skipped on replay because their length or CRC was wrong.");
@@ -131,14 +133,26 @@ public sealed class SinkMetrics : IDisposable
         }
     }
 
+    /// <summary>
+    /// Exports the series the alert rules watch at zero, so the first failure or suppression is an increase
+    /// Prometheus sees (a series born at 1 has no earlier sample to rise from). Called by the writer when it starts,
+    /// after the metrics endpoint has begun listening to the meter.
+    /// </summary>
+    public void ExportWatchedSeriesAtZero()
+    {
+        _flushFailures.Add(0, new KeyValuePair<string, object?>("kind", "transient"));
+        _flushFailures.Add(0, new KeyValuePair<string, object?>("kind", "other"));
+        _deadLettersSuppressed.Add(0);
+    }
+
     public void SpoolSynced(TimeSpan duration) => _spoolSyncDuration.Record(duration.TotalSeconds);
 
-    /// <summary>Registers a queue whose depth <c>xraysink.queue.depth</c> reports under <paramref name="stage"/>.</summary>
-    public void TrackQueue(string stage, Func<int> depth)
+    /// <summary>Registers a queue whose depth <c>xraysink.queue.depth</c> (and capacity <c>xraysink.queue.capacity</c>) reports under <paramref name="stage"/>.</summary>
+    public void TrackQueue(string stage, Func<int> depth, int capacity)
     {
         lock (_queues)
         {
-            _queues.Add((stage, depth));
+            _queues.Add((stage, depth, capacity));
         }
     }
 
@@ -147,7 +161,7 @@ public sealed class SinkMetrics : IDisposable
         lock (_queues)
         {
             var depths = new List<(string, int)>(_queues.Count);
-            foreach ((string stage, Func<int> depth) in _queues)
+            foreach ((string stage, Func<int> depth, _) in _queues)
             {
                 depths.Add((stage, depth()));
             }
@@ -213,6 +227,9 @@ public sealed class SinkMetrics : IDisposable
         Interlocked.Increment(ref _totalFlushFailures);
     }
 
+    /// <summary>Exports <c>xraysink_udp_dropped_total{reason}</c> at zero (a UDP listener declares its reasons when it starts).</summary>
+    public void DeclareUdpDropReason(string reason) => _udpDropped.Add(0, new KeyValuePair<string, object?>("reason", reason));
+
     public void UdpDropped(string reason)
     {
         _udpDropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
@@ -262,6 +279,14 @@ public sealed class SinkMetrics : IDisposable
     }
 
     public void Dispose() => _meter.Dispose();
+
+    private IEnumerable<Measurement<int>> ObserveQueueCapacities()
+    {
+        lock (_queues)
+        {
+            return [.. _queues.Select(queue => new Measurement<int>(queue.Capacity, new KeyValuePair<string, object?>("stage", queue.Stage)))];
+        }
+    }
 
     private IEnumerable<Measurement<int>> ObserveQueues()
     {

@@ -112,7 +112,7 @@ internal static class PrometheusScrape
         metrics.RelpFrameRejected("bad_txnr");
         metrics.DimensionLookups("users", 1, 1);
         metrics.SpoolSynced(TimeSpan.FromMilliseconds(1));
-        metrics.TrackQueue("messages", () => 1);
+        metrics.TrackQueue("messages", () => 1, 4);
     }
 
     private static int FreePort()
