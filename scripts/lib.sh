@@ -22,6 +22,25 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
+# stop_package_service NAME...: stops and disables a service a package install may have started (the tests run
+# their own instances of these programs on free loopback ports with temporary configurations; the package's
+# instance would hold its default port, e.g. Prometheus' 9090, for nothing). Only as root; a no-op when the
+# service is not running (containers whose policy-rc.d forbids starting services).
+stop_package_service() {
+  [ "$(id -u)" -eq 0 ] || return 0
+  local name
+  for name in "$@"; do
+    if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+      if systemctl is-enabled --quiet "$name" 2>/dev/null || systemctl is-active --quiet "$name" 2>/dev/null; then
+        systemctl disable --now "$name" >/dev/null 2>&1 && echo "stopped and disabled the $name service the package installed" >&2
+      fi
+    elif [ -x "/etc/init.d/$name" ] && "/etc/init.d/$name" status >/dev/null 2>&1; then
+      "/etc/init.d/$name" stop >/dev/null 2>&1 && echo "stopped the $name service the package started" >&2
+    fi
+  done
+  return 0
+}
+
 # ensure_dotnet: the .NET 10 SDK must be on PATH.
 ensure_dotnet() {
   if ! command -v dotnet >/dev/null 2>&1; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: installs what is missing (PostgreSQL, util-linux's logger, rsyslog), starts a throwaway
-# PostgreSQL, builds the solution, runs the unit and integration tests, and tears the database down.
+# Runs every test: installs what is missing (PostgreSQL, util-linux's logger, rsyslog, prometheus, haproxy,
+# logrotate), starts a throwaway PostgreSQL, builds the solution, runs the unit and integration tests, and tears
+# the database down.
 # Prints a closing "N passed, N failed" line. Extra arguments go to `dotnet test`.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -18,6 +19,11 @@ apt_install rsyslog rsyslog-relp rsyslog-gnutls rsyslog-openssl
 # scripts/sql/roles.sql (it comes with the server pg-local.sh installs; an external XRAYSINK_TEST_POSTGRES needs
 # the client alone).
 apt_install systemd
+# promtool checks and unit-tests config/prometheus/, and a private prometheus scrapes a daemon; haproxy balances two
+# collectors; logrotate rotates a node's access log under rsyslog. The tests run their own processes on free loopback
+# ports with temporary configurations, so the packages' services are stopped if the install started them.
+apt_install prometheus haproxy logrotate
+stop_package_service prometheus haproxy
 command -v psql >/dev/null 2>&1 || apt_install postgresql-client
 
 results="$root/artifacts/test-results"
