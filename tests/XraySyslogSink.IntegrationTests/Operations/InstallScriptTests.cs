@@ -21,6 +21,9 @@ public sealed class InstallScriptTests(PostgresServer postgres) : IDisposable
         string app = Path.Combine(_prefix, "opt", "xraysink");
         Assert.True(File.Exists(Path.Combine(app, "xraysink.dll")));
         Assert.True(File.Exists(Path.Combine(app, "README.md")));
+        Assert.Equal(
+            Directory.GetFiles(Path.Combine(Repository.Root, "docs"), "*.md").Select(Path.GetFileName).Order(StringComparer.Ordinal),
+            Directory.GetFiles(Path.Combine(app, "docs"), "*.md").Select(Path.GetFileName).Order(StringComparer.Ordinal));
         UnixFileMode everyoneReads = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
         UnixFileMode everyoneRuns = everyoneReads | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
         Assert.Equal(everyoneRuns, File.GetUnixFileMode(app));
