@@ -1,6 +1,7 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Time.Testing;
+using XraySyslogSink.Core;
 using XraySyslogSink.LoadGenerator;
 using XraySyslogSink.Pipeline;
 using XraySyslogSink.Storage;

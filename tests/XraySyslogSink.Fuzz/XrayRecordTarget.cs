@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using XraySyslogSink.Core;
 using XraySyslogSink.Pipeline;
 using XraySyslogSink.Storage;
 using XraySyslogSink.Xray;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Reflection;
 using Microsoft.Extensions.Options;
+using XraySyslogSink.Core;
 using XraySyslogSink.Listeners;
 using XraySyslogSink.Listeners.Security;
 using XraySyslogSink.Pipeline;

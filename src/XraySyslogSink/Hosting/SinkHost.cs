@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -5,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NLog.Extensions.Logging;
 using Npgsql;
+using XraySyslogSink.Core;
 using XraySyslogSink.Hosting.Reload;
 using XraySyslogSink.Listeners;
 using XraySyslogSink.Listeners.Security;
@@ -124,11 +126,15 @@ public static class SinkHost
         AddOptions<RetentionOptions, RetentionOptionsValidator>(services, configuration, RetentionOptions.SectionName);
         AddOptions<MetricsOptions, MetricsOptionsValidator>(services, configuration, MetricsOptions.SectionName);
         services.AddConfigurationReload(configuration, readConfiguration);
+        services.AddSingleton<SinkHealth>();
+        services.AddSingleton<IReadinessProbe>(sp => sp.GetRequiredService<SinkHealth>());
         services.AddMetricsEndpoint(configuration);
 
         services.AddSingleton(_ => CreateDataSource(configuration));
         services.AddSingleton<SinkMetrics>();
         services.AddSingleton<SinkChannels>(sp => new SinkChannels(Value<PipelineOptions>(sp), sp.GetRequiredService<SinkMetrics>()));
+        // The listeners and the spool feed the message queue without knowing the pipeline that owns it.
+        services.AddSingleton(sp => sp.GetRequiredService<SinkChannels>().Messages.Writer);
         services.AddSingleton(sp => new SenderTimeZones(Value<XrayOptions>(sp)));
         services.AddSingleton(sp => new DimensionCaches(Value<DimensionCacheOptions>(sp)));
         services.AddSingleton(sp => new SchemaMigrator(
@@ -146,7 +152,7 @@ public static class SinkHost
         });
         services.AddSingleton(sp => new MessageSpool(
             Value<SpoolOptions>(sp),
-            sp.GetRequiredService<SinkChannels>(),
+            sp.GetRequiredService<ChannelWriter<ReceivedMessage>>(),
             ct => SpoolCheckpoints.ReadAsync(sp.GetRequiredService<NpgsqlDataSource>(), Value<SpoolOptions>(sp).CollectorId, ct),
             sp.GetRequiredService<SinkMetrics>(),
             sp.GetRequiredService<ILogger<MessageSpool>>()));

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using XraySyslogSink.Core;
 using XraySyslogSink.Pipeline;
 using XraySyslogSink.Storage;
 using XraySyslogSink.Xray;

@@ -1,10 +1,11 @@
 using System.Net;
+using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using XraySyslogSink.Core;
 using XraySyslogSink.Listeners.Relp;
 using XraySyslogSink.Listeners.Security;
-using XraySyslogSink.Pipeline;
 using XraySyslogSink.Spool;
 using XraySyslogSink.Telemetry;
 
@@ -17,7 +18,7 @@ namespace XraySyslogSink.Listeners;
 internal sealed partial class ListenerSupervisor : IHostedService, IAsyncDisposable
 {
     private readonly ListenerOptions _options;
-    private readonly SinkChannels _channels;
+    private readonly ChannelWriter<ReceivedMessage> _messages;
     private readonly IMessageSpool _spool;
     private readonly SinkMetrics _metrics;
     private readonly TimeProvider _timeProvider;
@@ -31,13 +32,13 @@ internal sealed partial class ListenerSupervisor : IHostedService, IAsyncDisposa
     private RelpListener? _relpTls;
     private TlsAuthenticator? _authenticator;
 
-    public ListenerSupervisor(IOptions<ListenerOptions> options, IOptions<TlsOptions> tlsOptions, SourceFilter sources, SinkChannels channels, IMessageSpool spool, SinkMetrics metrics, TimeProvider timeProvider, ILogger<ListenerSupervisor> logger)
+    public ListenerSupervisor(IOptions<ListenerOptions> options, IOptions<TlsOptions> tlsOptions, SourceFilter sources, ChannelWriter<ReceivedMessage> messages, IMessageSpool spool, SinkMetrics metrics, TimeProvider timeProvider, ILogger<ListenerSupervisor> logger)
     {
         _tlsOptions = tlsOptions.Value;
         _sources = sources;
         _spool = spool;
         _options = options.Value;
-        _channels = channels;
+        _messages = messages;
         _metrics = metrics;
         _timeProvider = timeProvider;
         _logger = logger;
@@ -144,7 +145,7 @@ internal sealed partial class ListenerSupervisor : IHostedService, IAsyncDisposa
         }
         finally
         {
-            _channels.Messages.Writer.TryComplete();
+            _messages.TryComplete();
         }
     }
 

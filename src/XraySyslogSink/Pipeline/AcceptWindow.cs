@@ -1,3 +1,5 @@
+using XraySyslogSink.Core;
+
 namespace XraySyslogSink.Pipeline;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using XraySyslogSink.Core;
 using XraySyslogSink.Storage;
 using XraySyslogSink.Syslog;
 using XraySyslogSink.Xray;

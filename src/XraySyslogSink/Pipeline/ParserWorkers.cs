@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using XraySyslogSink.Core;
 using XraySyslogSink.Storage;
 using XraySyslogSink.Telemetry;
 using XraySyslogSink.Xray;

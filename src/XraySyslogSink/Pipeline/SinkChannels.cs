@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using XraySyslogSink.Core;
 using XraySyslogSink.Telemetry;
 
 namespace XraySyslogSink.Pipeline;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using XraySyslogSink.Pipeline;
+using XraySyslogSink.Core;
 using XraySyslogSink.Telemetry;
 
 namespace XraySyslogSink.Spool;
@@ -19,7 +19,7 @@ namespace XraySyslogSink.Spool;
 /// from that record on, in order, and waits for room; once it has caught up with the appends, forwarding
 /// switches back to memory. Both switches happen under the append lock, so order and uniqueness hold.
 /// </remarks>
-internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, IHostedService, IDisposable
+internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpoolGauges, IHostedService, IDisposable
 {
     // Appends collect in memory up to this much before one write to the OS.
     private const int WriteThreshold = 256 * 1024;
@@ -64,16 +64,16 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, IHos
 
     public MessageSpool(
         SpoolOptions options,
-        SinkChannels channels,
+        ChannelWriter<ReceivedMessage> messages,
         Func<CancellationToken, Task<long>> readCheckpoint,
         SinkMetrics metrics,
         ILogger<MessageSpool> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(channels);
+        ArgumentNullException.ThrowIfNull(messages);
         ArgumentNullException.ThrowIfNull(metrics);
         _options = options;
-        _messages = channels.Messages.Writer;
+        _messages = messages;
         _readCheckpoint = readCheckpoint;
         _logger = logger;
         _segmentBytes = options.EffectiveSegmentBytes;

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
-using XraySyslogSink.Pipeline;
+using XraySyslogSink.Core;
 
 namespace XraySyslogSink.Spool;
 

@@ -1,12 +1,14 @@
+using XraySyslogSink.Core;
+
 namespace XraySyslogSink.Storage;
 
 /// <summary>One dimension table of the seed schema: where its values live and the SQL that resolves them.</summary>
 internal sealed class DimensionTable
 {
-    public static readonly DimensionTable Users = new("users", "email", SchemaLimits.EmailLength);
-    public static readonly DimensionTable Protocols = new("protocols", "name", SchemaLimits.ProtocolNameLength);
-    public static readonly DimensionTable Endpoints = new("endpoints", "address", SchemaLimits.EndpointAddressLength);
-    public static readonly DimensionTable Tags = new("tags", "name", SchemaLimits.TagNameLength);
+    public static readonly DimensionTable Users = new(DimensionNames.Users, "email", SchemaLimits.EmailLength);
+    public static readonly DimensionTable Protocols = new(DimensionNames.Protocols, "name", SchemaLimits.ProtocolNameLength);
+    public static readonly DimensionTable Endpoints = new(DimensionNames.Endpoints, "address", SchemaLimits.EndpointAddressLength);
+    public static readonly DimensionTable Tags = new(DimensionNames.Tags, "name", SchemaLimits.TagNameLength);
 
     public static readonly IReadOnlyList<DimensionTable> All = [Users, Protocols, Endpoints, Tags];
 

@@ -1,6 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
-using XraySyslogSink.Pipeline;
+using XraySyslogSink.Core;
 
 namespace XraySyslogSink.Storage;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using XraySyslogSink.Pipeline;
+using XraySyslogSink.Core;
 
 namespace XraySyslogSink.Storage;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using XraySyslogSink.Pipeline;
+using XraySyslogSink.Core;
 
 namespace XraySyslogSink.Storage;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using NpgsqlTypes;
-using XraySyslogSink.Pipeline;
+using XraySyslogSink.Core;
 
 namespace XraySyslogSink.Storage;
 

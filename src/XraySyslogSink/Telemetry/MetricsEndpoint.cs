@@ -5,7 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
-using XraySyslogSink.Listeners;
+using XraySyslogSink.Core;
 
 namespace XraySyslogSink.Telemetry;
 
@@ -25,7 +25,6 @@ public static class MetricsEndpoint
 
     internal static void AddMetricsEndpoint(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton<SinkHealth>();
         string? listen = configuration[$"{MetricsOptions.SectionName}:{nameof(MetricsOptions.Listen)}"] ?? new MetricsOptions().Listen;
         if (!ListenAddress.TryParse(listen, out IPEndPoint? endPoint, out _) || endPoint is null || endPoint.Port == 0)
         {
@@ -37,7 +36,7 @@ public static class MetricsEndpoint
         services.AddHostedService(sp => new MetricsServer(
             prefix,
             endPoint.Port,
-            sp.GetRequiredService<SinkHealth>(),
+            sp.GetRequiredService<IReadinessProbe>(),
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<MetricsServer>>()));
     }
 

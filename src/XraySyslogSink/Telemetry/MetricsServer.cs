@@ -9,7 +9,7 @@ namespace XraySyslogSink.Telemetry;
 
 /// <summary>
 /// The HTTP side of <c>Metrics:Listen</c>: the OpenTelemetry meter provider whose Prometheus exporter serves
-/// <c>/metrics</c>, and <c>GET /healthz</c> on the same port: 200 with <c>ready</c> when <see cref="SinkHealth"/> says
+/// <c>/metrics</c>, and <c>GET /healthz</c> on the same port: 200 with <c>ready</c> when the <see cref="IReadinessProbe"/> says
 /// so, else 503 with <c>not ready: reason</c>; the following lines show every check (for load balancers and
 /// <c>curl -f</c> probes). Started before the database is awaited, so a booting collector already answers 503.
 /// </summary>
@@ -18,7 +18,7 @@ internal sealed partial class MetricsServer : IHostedService, IDisposable
     private readonly HttpListener _listener = new();
     private readonly string _prefix;
     private readonly int _port;
-    private readonly SinkHealth _health;
+    private readonly IReadinessProbe _health;
     private readonly ILogger<MetricsServer> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private MeterProvider? _meterProvider;
@@ -26,7 +26,7 @@ internal sealed partial class MetricsServer : IHostedService, IDisposable
     private Task _loop = Task.CompletedTask;
 
     /// <param name="prefix">The HttpListener prefix of the endpoint, e.g. <c>http://127.0.0.1:9464/</c>.</param>
-    public MetricsServer(string prefix, int port, SinkHealth health, ILogger<MetricsServer> logger)
+    public MetricsServer(string prefix, int port, IReadinessProbe health, ILogger<MetricsServer> logger)
     {
         _prefix = prefix;
         _port = port;

@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using XraySyslogSink.Pipeline;
+using XraySyslogSink.Core;
 
 namespace XraySyslogSink.Telemetry;
 
@@ -35,9 +35,9 @@ public sealed class SinkMetrics : IDisposable
     private readonly Counter<long> _cacheMisses;
     private readonly List<(string Stage, Func<int> Depth, int Capacity)> _queues = [];
     private readonly Histogram<double> _spoolSyncDuration;
-    private Spool.MessageSpool? _spool;
+    private ISpoolGauges? _spool;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _rejectedByReason = new(StringComparer.Ordinal);
-    private Storage.NewValueLimit? _newValues;
+    private IParkedRows? _newValues;
 
     private long _totalMessages;
     private long _totalBytes;
@@ -109,19 +109,19 @@ public sealed class SinkMetrics : IDisposable
     /// <summary>Bytes the spool holds on disk (0 before it opens).</summary>
     public long SpoolBytes => _spool?.Bytes ?? 0;
 
-    internal void TrackSpool(Spool.MessageSpool spool) => _spool = spool;
+    internal void TrackSpool(ISpoolGauges spool) => _spool = spool;
 
     /// <summary>Reports the parked rows of the daemon's new-value cap (<c>xraysink.dimension_values.parked</c>).</summary>
-    internal void TrackNewValues(Storage.NewValueLimit limit) => _newValues = limit;
+    internal void TrackNewValues(IParkedRows limit) => _newValues = limit;
 
     private IEnumerable<Measurement<long>> ObserveParked()
     {
         if (_newValues is null)
         {
             // No cap configured: the family still exists, at zero, so dashboards and scrapes see it.
-            foreach (Storage.DimensionTable table in Storage.DimensionTable.All)
+            foreach (string table in DimensionNames.All)
             {
-                yield return new Measurement<long>(0, new KeyValuePair<string, object?>("dimension", table.Table));
+                yield return new Measurement<long>(0, new KeyValuePair<string, object?>("dimension", table));
             }
 
             yield break;

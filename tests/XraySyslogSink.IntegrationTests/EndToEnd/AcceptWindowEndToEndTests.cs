@@ -1,6 +1,6 @@
 using System.Globalization;
+using XraySyslogSink.Core;
 using XraySyslogSink.IntegrationTests.Infrastructure;
-using XraySyslogSink.Pipeline;
 
 namespace XraySyslogSink.IntegrationTests.EndToEnd;
 

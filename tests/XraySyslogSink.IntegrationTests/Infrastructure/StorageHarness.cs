@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using XraySyslogSink.Pipeline;
+using XraySyslogSink.Core;
 using XraySyslogSink.Storage;
 
 namespace XraySyslogSink.IntegrationTests.Infrastructure;

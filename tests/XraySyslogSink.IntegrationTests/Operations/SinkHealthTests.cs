@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using XraySyslogSink.Core;
+using XraySyslogSink.Hosting;
 using XraySyslogSink.IntegrationTests.Infrastructure;
 using XraySyslogSink.Pipeline;
 using XraySyslogSink.Spool;

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using XraySyslogSink.Core;
 using XraySyslogSink.IntegrationTests.Infrastructure;
-using XraySyslogSink.Pipeline;
 using XraySyslogSink.Storage;
 
 namespace XraySyslogSink.IntegrationTests.Storage;

@@ -1,7 +1,7 @@
 using Npgsql;
 using Xunit.Abstractions;
+using XraySyslogSink.Core;
 using XraySyslogSink.IntegrationTests.Infrastructure;
-using XraySyslogSink.Pipeline;
 using XraySyslogSink.Storage;
 
 namespace XraySyslogSink.IntegrationTests.Storage;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
+using XraySyslogSink.Core;
 using XraySyslogSink.IntegrationTests.Infrastructure;
 using XraySyslogSink.Pipeline;
 using XraySyslogSink.Storage;

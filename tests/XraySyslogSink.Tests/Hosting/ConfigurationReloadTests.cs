@@ -2,11 +2,11 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using XraySyslogSink.Core;
 using XraySyslogSink.Hosting;
 using XraySyslogSink.Hosting.Reload;
 using XraySyslogSink.Listeners;
 using XraySyslogSink.Listeners.Security;
-using XraySyslogSink.Pipeline;
 using XraySyslogSink.Xray;
 
 namespace XraySyslogSink.Tests.Hosting;

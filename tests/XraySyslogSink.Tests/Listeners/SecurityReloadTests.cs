@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using XraySyslogSink.Core;
 using XraySyslogSink.Listeners;
 using XraySyslogSink.Listeners.Security;
-using XraySyslogSink.Pipeline;
 
 namespace XraySyslogSink.Tests.Listeners;
 

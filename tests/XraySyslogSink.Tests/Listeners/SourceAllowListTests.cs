@@ -2,9 +2,9 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
+using XraySyslogSink.Core;
 using XraySyslogSink.Listeners;
 using XraySyslogSink.Listeners.Security;
-using XraySyslogSink.Pipeline;
 
 namespace XraySyslogSink.Tests.Listeners;
 

@@ -1,6 +1,6 @@
 using System.Text;
+using XraySyslogSink.Core;
 using XraySyslogSink.LoadGenerator;
-using XraySyslogSink.Pipeline;
 using XraySyslogSink.Syslog;
 using XraySyslogSink.Xray;
 

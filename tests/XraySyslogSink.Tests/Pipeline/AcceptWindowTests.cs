@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
+using XraySyslogSink.Core;
 using XraySyslogSink.Pipeline;
 using XraySyslogSink.Storage;
 using XraySyslogSink.Xray;

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using XraySyslogSink.Core;
 using XraySyslogSink.Pipeline;
-using XraySyslogSink.Storage;
 using XraySyslogSink.Telemetry;
 
 namespace XraySyslogSink.Tests.Pipeline;

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
-using XraySyslogSink.Pipeline;
+using XraySyslogSink.Core;
 using XraySyslogSink.Telemetry;
 
 namespace XraySyslogSink.Tests.Telemetry;

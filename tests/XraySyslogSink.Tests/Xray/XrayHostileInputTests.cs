@@ -114,7 +114,7 @@ public sealed class XrayHostileInputTests
         Assert.InRange(a.DestinationPort, -1, 65535);
         Assert.True(a.HasOutboundTag || !a.HasInboundTag);
         Assert.True(a.HasEmail == !a.Email.IsEmpty);
-        if (a.Action == XraySyslogSink.Pipeline.AccessAction.Accepted)
+        if (a.Action == XraySyslogSink.Core.AccessAction.Accepted)
         {
             Assert.False(a.DestinationHost.IsEmpty);
         }

@@ -187,7 +187,7 @@ public sealed class XrayLineParserFormTests
     public void Masked_source_is_a_network_value()
     {
         XrayLineParser.Parse("2025/03/04 05:06:07 from 10.20.*.*:5 accepted tcp:a.com:1"u8, out XrayAccessLine a, out _);
-        Assert.Equal(XraySyslogSink.Pipeline.InetValue.FromIPv4(0x0A140000, 16), a.SourceIp);
+        Assert.Equal(XraySyslogSink.Core.InetValue.FromIPv4(0x0A140000, 16), a.SourceIp);
         Assert.False(a.SourceIp.IsHost);
     }
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using CsCheck;
-using XraySyslogSink.Pipeline;
+using XraySyslogSink.Core;
 using XraySyslogSink.Xray;
 
 namespace XraySyslogSink.Tests.Xray;

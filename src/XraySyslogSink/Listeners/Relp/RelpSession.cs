@@ -4,8 +4,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using XraySyslogSink.Core;
 using XraySyslogSink.Listeners.Security;
-using XraySyslogSink.Pipeline;
 using XraySyslogSink.Spool;
 using XraySyslogSink.Telemetry;
 
@@ -319,7 +319,7 @@ internal sealed partial class RelpSession
                     });
                 }
 
-                FlushResult flushed = await output.FlushAsync(_abort);
+                System.IO.Pipelines.FlushResult flushed = await output.FlushAsync(_abort);
                 if (flushed.IsCompleted)
                 {
                     return false;

@@ -1,4 +1,4 @@
-using XraySyslogSink.Pipeline;
+using XraySyslogSink.Core;
 
 namespace XraySyslogSink.Listeners.Security;
 

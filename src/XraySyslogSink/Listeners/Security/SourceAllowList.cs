@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using XraySyslogSink.Pipeline;
+using XraySyslogSink.Core;
 
 namespace XraySyslogSink.Listeners.Security;
 

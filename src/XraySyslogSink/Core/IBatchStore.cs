@@ -1,8 +1,6 @@
-using XraySyslogSink.Storage;
+namespace XraySyslogSink.Core;
 
-namespace XraySyslogSink.Pipeline;
-
-/// <summary>Where the writer commits its batches; <see cref="PostgresLogStore"/> in the daemon.</summary>
+/// <summary>Where the writer commits its batches; the PostgreSQL store in the daemon.</summary>
 public interface IBatchStore
 {
     /// <summary>Commits all records and dead letters of <paramref name="chunks"/> atomically, or throws and commits nothing.</summary>

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace XraySyslogSink.Pipeline;
+namespace XraySyslogSink.Core;
 
 /// <summary>
 /// The unit a parser worker hands to the writer: up to <see cref="Capacity"/> records in a pooled

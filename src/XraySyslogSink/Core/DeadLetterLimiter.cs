@@ -1,4 +1,4 @@
-namespace XraySyslogSink.Pipeline;
+namespace XraySyslogSink.Core;
 
 /// <summary>
 /// At most N dead letters per second for one worker. A fixed one-second window is enough here:

@@ -1,7 +1,7 @@
 using System.Net;
-using XraySyslogSink.Pipeline;
+using XraySyslogSink.Core;
 
-namespace XraySyslogSink.Tests.Pipeline;
+namespace XraySyslogSink.Tests.Core;
 
 public sealed class InetValueTests
 {

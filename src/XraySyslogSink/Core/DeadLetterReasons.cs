@@ -1,4 +1,4 @@
-namespace XraySyslogSink.Pipeline;
+namespace XraySyslogSink.Core;
 
 /// <summary>Dead-letter reasons that arise after parsing, when a value cannot fit the schema.</summary>
 public static class DeadLetterReasons

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 
-namespace XraySyslogSink.Listeners;
+namespace XraySyslogSink.Core;
 
 /// <summary>Parses the <c>host:port</c> listener settings: <c>0.0.0.0:5514</c>, <c>127.0.0.1:5514</c>, <c>[::]:5514</c>.</summary>
 public static class ListenAddress

@@ -1,4 +1,4 @@
-namespace XraySyslogSink.Storage;
+namespace XraySyslogSink.Core;
 
 /// <param name="RowsWritten">Rows committed to <c>logs</c>.</param>
 /// <param name="DeadLettersWritten">Rows committed to <c>dead_letters</c>, including rows the database rejected.</param>

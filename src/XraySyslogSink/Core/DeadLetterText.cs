@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace XraySyslogSink.Pipeline;
+namespace XraySyslogSink.Core;
 
 /// <summary>Renders raw message bytes as text PostgreSQL accepts: bounded, valid UTF-8, no NUL.</summary>
 public static class DeadLetterText

@@ -1,4 +1,4 @@
-namespace XraySyslogSink.Pipeline;
+namespace XraySyslogSink.Core;
 
 /// <summary>What <c>logs.action</c> holds for an access line.</summary>
 public enum AccessAction : byte

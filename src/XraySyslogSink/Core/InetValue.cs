@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 
-namespace XraySyslogSink.Pipeline;
+namespace XraySyslogSink.Core;
 
 /// <summary>
 /// An IPv4 or IPv6 address, or a network (address plus prefix length), held by value so that

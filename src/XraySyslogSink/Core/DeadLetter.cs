@@ -1,4 +1,4 @@
-namespace XraySyslogSink.Pipeline;
+namespace XraySyslogSink.Core;
 
 /// <summary>A message that cannot be stored as a <c>logs</c> row, kept with the reason for <c>dead_letters</c>.</summary>
 /// <param name="ReceivedAt">When the collector received the message.</param>

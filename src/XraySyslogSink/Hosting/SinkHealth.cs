@@ -4,15 +4,16 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using XraySyslogSink.Pipeline;
 using XraySyslogSink.Spool;
+using XraySyslogSink.Telemetry;
 
-namespace XraySyslogSink.Telemetry;
+namespace XraySyslogSink.Hosting;
 
 /// <summary>
 /// Readiness: the database answers a cheap query (the answer is reused for <c>Metrics:HealthDatabaseCacheDuration</c>)
 /// and the message queue, the record queue and the spool are each below <c>Metrics:HealthQueueHighWater</c> of
 /// their capacity.
 /// </summary>
-public sealed class SinkHealth : IDisposable
+public sealed class SinkHealth : IReadinessProbe, IDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly SinkChannels _channels;
@@ -120,11 +121,4 @@ public sealed class SinkHealth : IDisposable
     }
 
     private sealed record DatabaseProbe(DateTimeOffset At, string? Error);
-}
-
-/// <summary>The outcome of <see cref="SinkHealth.CheckAsync"/>: ready or the reasons why not, and one line per check.</summary>
-public sealed record HealthReport(bool Ready, IReadOnlyList<string> Reasons, string Details)
-{
-    /// <summary>The response body: <c>ready</c> or <c>not ready: reason; reason</c>, then the details.</summary>
-    public string Text => (Ready ? "ready" : "not ready: " + string.Join("; ", Reasons)) + "\n" + Details;
 }

@@ -1,4 +1,4 @@
-namespace XraySyslogSink.Pipeline;
+namespace XraySyslogSink.Core;
 
 /// <summary>How a message reached the collector; a tag on the received-message counters.</summary>
 public enum Transport : byte

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace XraySyslogSink.Pipeline;
+namespace XraySyslogSink.Core;
 
 /// <summary>
 /// One syslog message as the listener received it: its bytes in a buffer rented from

@@ -1,4 +1,4 @@
-namespace XraySyslogSink.Pipeline;
+namespace XraySyslogSink.Core;
 
 /// <summary>
 /// A reference to a row of a dimension table (users, protocols, endpoints, tags). A value the

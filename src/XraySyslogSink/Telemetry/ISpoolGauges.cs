@@ -1,0 +1,20 @@
+namespace XraySyslogSink.Telemetry;
+
+/// <summary>
+/// What the metrics read from the spool (<c>xraysink.spool.*</c>). The spool implements it and registers itself
+/// with <see cref="SinkMetrics.TrackSpool"/>, so telemetry observes the spool without depending on it.
+/// </summary>
+public interface ISpoolGauges
+{
+    /// <summary>Bytes of segment files not yet freed.</summary>
+    long Bytes { get; }
+
+    /// <summary>Messages appended since start.</summary>
+    long Appended { get; }
+
+    /// <summary>Messages forwarded to the parsers from disk since start.</summary>
+    long Replayed { get; }
+
+    /// <summary>Bytes skipped on replay because their length or CRC was wrong.</summary>
+    long CorruptBytes { get; }
+}
