@@ -9,6 +9,9 @@ public interface ISpoolGauges
     /// <summary>Bytes of segment files not yet freed.</summary>
     long Bytes { get; }
 
+    /// <summary>Spool:MaxBytes, the size at which appends wait (TCP, RELP) or drop (UDP).</summary>
+    long MaxBytes { get; }
+
     /// <summary>Messages appended since start.</summary>
     long Appended { get; }
 
