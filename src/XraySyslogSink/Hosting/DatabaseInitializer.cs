@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using XraySyslogSink.Pipeline;
 using XraySyslogSink.Storage;
 
 namespace XraySyslogSink.Hosting;
@@ -10,6 +11,7 @@ namespace XraySyslogSink.Hosting;
 /// </summary>
 internal sealed partial class DatabaseInitializer : IHostedService
 {
+    private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(10);
 
     private readonly SchemaMigrator _migrator;
@@ -25,8 +27,8 @@ internal sealed partial class DatabaseInitializer : IHostedService
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        TimeSpan delay = TimeSpan.FromMilliseconds(500);
-        for (int attempt = 1; ; attempt++)
+        var backoff = new RetryBackoff(FirstDelay, MaxDelay, _timeProvider);
+        while (true)
         {
             try
             {
@@ -36,9 +38,8 @@ internal sealed partial class DatabaseInitializer : IHostedService
             }
             catch (Exception ex) when (PostgresErrors.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
             {
-                LogWaiting(attempt, delay, ex.Message);
-                await Task.Delay(delay, _timeProvider, cancellationToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxDelay.Ticks));
+                LogWaiting(backoff.Attempt, backoff.NextDelay, ex.Message);
+                await backoff.WaitAfterFailureAsync(cancellationToken);
             }
         }
     }

@@ -61,6 +61,7 @@ internal sealed class ImportResult(string name, string sha256, long linesTotal, 
 internal sealed partial class LogImporter
 {
     private const int MaxFlushAttempts = 8;
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
 
     private readonly NpgsqlDataSource _dataSource;
@@ -248,8 +249,8 @@ internal sealed partial class LogImporter
     /// <summary>Writes the batch, retrying a transient failure (the store is safe to call again with the same chunks).</summary>
     private async Task FlushAsync(PostgresLogStore store, List<RecordChunk> batch, ImportResult result, CancellationToken cancellationToken)
     {
-        TimeSpan delay = TimeSpan.FromMilliseconds(500);
-        for (int attempt = 1; ; attempt++)
+        var backoff = new RetryBackoff(FirstRetryDelay, MaxRetryDelay, _timeProvider, MaxFlushAttempts);
+        while (true)
         {
             try
             {
@@ -258,11 +259,10 @@ internal sealed partial class LogImporter
                 result.DeadLetters += flushed.DeadLettersWritten;
                 break;
             }
-            catch (Exception ex) when (attempt < MaxFlushAttempts && PostgresErrors.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (backoff.CanRetry && PostgresErrors.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
             {
-                LogRetrying(attempt, delay, ex.Message);
-                await Task.Delay(delay, _timeProvider, cancellationToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+                LogRetrying(backoff.Attempt, backoff.NextDelay, ex.Message);
+                await backoff.WaitAfterFailureAsync(cancellationToken);
             }
         }
 

@@ -33,9 +33,8 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
     private readonly List<RecordChunk> _batch = [];
     private readonly ISpoolProgress? _spool;
 
-    // Chunks that arrived before their predecessor, by first sequence number.
-    private readonly SortedList<long, RecordChunk> _early = [];
-    private long _nextSequence;
+    private readonly RetryBackoff _backoff;
+    private ChunkReorderBuffer? _order;
     private long _batchLastSequence;
     private int _batchRows;
     private long _batchStartedAt;
@@ -57,12 +56,13 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
         _metrics = metrics;
         _timeProvider = timeProvider;
         _logger = logger;
+        _backoff = new RetryBackoff(_options.RetryInitialDelay, _options.RetryMaxDelay, timeProvider);
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         // The spool has opened by now (it starts first) and replays from just after its checkpoint.
-        _nextSequence = (_spool?.CommittedSequence ?? 0) + 1;
+        _order = _spool is null ? null : new ChunkReorderBuffer(_spool.CommittedSequence + 1);
         _metrics.ExportWatchedSeriesAtZero();
         _loop = Task.Run(RunAsync, CancellationToken.None);
         return Task.CompletedTask;
@@ -145,54 +145,38 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
     /// <summary>Adds <paramref name="chunk"/> to the batch in sequence order, holding it back while its predecessor is missing.</summary>
     private void Accept(RecordChunk chunk)
     {
-        if (_spool is null || !chunk.HasSequence)
+        if (_order is null || !chunk.HasSequence)
         {
             Add(chunk);
             return;
         }
 
-        if (chunk.LastSequence < _nextSequence)
+        ReorderOutcome outcome = _order.Offer(chunk);
+        if (outcome != ReorderOutcome.Kept)
         {
             // Cannot happen unless something forwards a message twice; committing it again would duplicate rows.
-            LogStaleChunk(chunk.FirstSequence, chunk.LastSequence, _nextSequence);
+            LogStaleChunk(chunk.FirstSequence, chunk.LastSequence, _order.NextSequence);
             chunk.Release();
             return;
         }
 
-        if (chunk.FirstSequence > _nextSequence)
+        while (_order.TryTakeNext(out RecordChunk? next))
         {
-            _early.Add(chunk.FirstSequence, chunk);
-            return;
-        }
-
-        Add(chunk);
-        _nextSequence = chunk.LastSequence + 1;
-        _batchLastSequence = chunk.LastSequence;
-        while (_early.Count > 0 && _early.Keys[0] <= _nextSequence)
-        {
-            RecordChunk next = _early.Values[0];
-            _early.RemoveAt(0);
             Add(next);
-            _nextSequence = next.LastSequence + 1;
             _batchLastSequence = next.LastSequence;
         }
     }
 
     private void ReleaseEarlyChunks()
     {
-        if (_early.Count == 0)
+        if (_order is null || _order.Waiting == 0)
         {
             return;
         }
 
         // Their predecessor never came (shutdown cut it off): they stay in the spool and are replayed at the next start.
-        LogEarlyChunksLeft(_early.Count, _nextSequence);
-        foreach (RecordChunk chunk in _early.Values)
-        {
-            chunk.Release();
-        }
-
-        _early.Clear();
+        LogEarlyChunksLeft(_order.Waiting, _order.NextSequence);
+        _order.ReleaseWaiting();
     }
 
     private void Add(RecordChunk chunk)
@@ -210,8 +194,8 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
 
     private async Task FlushAsync()
     {
-        TimeSpan delay = _options.RetryInitialDelay;
-        for (int attempt = 1; ; attempt++)
+        _backoff.Reset();
+        while (true)
         {
             long started = Stopwatch.GetTimestamp();
             try
@@ -223,9 +207,9 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
                     _metrics.LineDeadLettered("database rejected row", result.RowsRejected);
                 }
 
-                if (attempt > 1)
+                if (_backoff.Attempt > 1)
                 {
-                    LogRecovered(attempt);
+                    LogRecovered(_backoff.Attempt);
                 }
 
                 foreach (RecordChunk chunk in _batch)
@@ -248,15 +232,15 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
                 _metrics.FlushFailed(transient);
                 if (transient)
                 {
-                    LogTransientFailure(_batchRows, attempt, delay, ex.Message);
+                    LogTransientFailure(_batchRows, _backoff.Attempt, _backoff.NextDelay, ex.Message);
                 }
                 else
                 {
-                    LogFailure(ex, _batchRows, attempt, delay);
+                    LogFailure(ex, _batchRows, _backoff.Attempt, _backoff.NextDelay);
                 }
 
-                await Task.Delay(delay, _timeProvider, _abort.Token);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.RetryMaxDelay.Ticks));
+                // Unbounded: the batch is retried until it commits; meanwhile the queues fill and the listeners push back.
+                await _backoff.WaitAfterFailureAsync(_abort.Token);
             }
         }
     }
@@ -267,7 +251,7 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "Flush of {Rows} rows failed (attempt {Attempt}); the batch is kept and retried in {Delay}")]
     private partial void LogFailure(Exception exception, int rows, int attempt, TimeSpan delay);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Dropped a chunk for spool sequences {First}-{Last}: already past them (next expected {Next})")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Dropped a chunk for spool sequences {First}-{Last}: already past or holding them (next expected {Next})")]
     private partial void LogStaleChunk(long first, long last, long next);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Chunks} parsed chunks waited for sequence {Next} at shutdown; they stay in the spool for the next start")]
