@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using XraySyslogSink.Core;
 using XraySyslogSink.Listeners;
 using XraySyslogSink.Listeners.Security;
+using XraySyslogSink.Nodes;
 using XraySyslogSink.Pipeline;
 using XraySyslogSink.Spool;
 using XraySyslogSink.Storage;
@@ -280,5 +281,14 @@ internal sealed class MetricsOptionsValidator() : SectionValidator<MetricsOption
 
         RequirePositive(options.HealthDatabaseCacheDuration, nameof(options.HealthDatabaseCacheDuration), failures);
         RequirePositive(options.HealthDatabaseTimeout, nameof(options.HealthDatabaseTimeout), failures);
+    }
+}
+
+internal sealed class NodeOptionsValidator() : SectionValidator<NodeOptions>(NodeOptions.SectionName)
+{
+    protected override void ValidateMore(NodeOptions options, List<string> failures)
+    {
+        NodeIdentityResolver.Create(options, failures);
+        RequirePositive(options.SilentAfter, nameof(options.SilentAfter), failures);
     }
 }

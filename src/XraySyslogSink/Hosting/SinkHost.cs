@@ -10,6 +10,7 @@ using XraySyslogSink.Core;
 using XraySyslogSink.Hosting.Reload;
 using XraySyslogSink.Listeners;
 using XraySyslogSink.Listeners.Security;
+using XraySyslogSink.Nodes;
 using XraySyslogSink.Pipeline;
 using XraySyslogSink.Spool;
 using XraySyslogSink.Storage;
@@ -125,6 +126,7 @@ public static class SinkHost
         AddOptions<TlsOptions, TlsOptionsValidator>(services, configuration, TlsOptions.SectionName);
         AddOptions<RetentionOptions, RetentionOptionsValidator>(services, configuration, RetentionOptions.SectionName);
         AddOptions<MetricsOptions, MetricsOptionsValidator>(services, configuration, MetricsOptions.SectionName);
+        AddOptions<NodeOptions, NodeOptionsValidator>(services, configuration, NodeOptions.SectionName);
         services.AddConfigurationReload(configuration, readConfiguration);
         services.AddSingleton<SinkHealth>();
         services.AddSingleton<IReadinessProbe>(sp => sp.GetRequiredService<SinkHealth>());

@@ -119,7 +119,7 @@ internal sealed class AccessRecordBuilder
         {
             utc = _zones.AllUtc
                 ? DateTime.SpecifyKind(line.LocalTimestamp, DateTimeKind.Utc)
-                : _clock.ToUtc(line.LocalTimestamp, _zones.ForSender(syslog.Hostname));
+                : _clock.ToUtc(line.LocalTimestamp, _zones.ForNode(syslog.Hostname));
             return null;
         }
 
@@ -152,7 +152,7 @@ internal sealed class AccessRecordBuilder
         }
     }
 
-    private TimeZoneInfo SenderZone(ReadOnlySpan<byte> hostname) => _zones.AllUtc ? TimeZoneInfo.Utc : _zones.ForSender(hostname);
+    private TimeZoneInfo SenderZone(ReadOnlySpan<byte> hostname) => _zones.AllUtc ? TimeZoneInfo.Utc : _zones.ForNode(hostname);
 
     private string? LookupOptional(DimensionCache cache, DimensionLookupCounts counts, bool present, ReadOnlySpan<byte> utf8, int maxLength, string tooLong, out DimensionValue value)
     {

@@ -3,9 +3,14 @@ using System.Text;
 namespace XraySyslogSink.Xray;
 
 /// <summary>
-/// Which zone a sender's xray clock runs in: the per-HOSTNAME overrides of <see cref="XrayOptions"/>,
-/// else the default. Looked up by the HOSTNAME's bytes without allocating.
+/// Which zone a node's xray clock runs in: the per-node overrides of <see cref="XrayOptions.SenderTimeZones"/>,
+/// else the default. Looked up by the node name (its UTF-8 bytes or its characters) without allocating.
 /// </summary>
+/// <remarks>
+/// The key is the node identity the message was attributed to, not the HOSTNAME it claims: for a node named by its
+/// HOSTNAME the two are the same (so settings keyed by HOSTNAME keep working), but a node named by its certificate
+/// or by <c>Nodes:Networks</c> cannot pick another node's zone by writing another HOSTNAME.
+/// </remarks>
 /// <remarks>
 /// The zones live in an immutable table that <see cref="Replace"/> swaps atomically when the configuration is
 /// reloaded (SIGHUP): each lookup reads the current table with one volatile load and no lock, and every line a
@@ -22,7 +27,11 @@ public sealed class SenderTimeZones
     /// <summary>True when every sender is read as UTC, so conversion can be skipped.</summary>
     public bool AllUtc => Volatile.Read(ref _table).AllUtc;
 
-    public TimeZoneInfo ForSender(ReadOnlySpan<byte> hostname) => Volatile.Read(ref _table).ForSender(hostname);
+    /// <summary>The zone of the node named by <paramref name="utf8Name"/> (a HOSTNAME's bytes).</summary>
+    public TimeZoneInfo ForNode(ReadOnlySpan<byte> utf8Name) => Volatile.Read(ref _table).ForNode(utf8Name);
+
+    /// <summary>The zone of the node named <paramref name="name"/>.</summary>
+    public TimeZoneInfo ForNode(ReadOnlySpan<char> name) => Volatile.Read(ref _table).ForNode(name);
 
     /// <summary>Builds the table for <paramref name="options"/> (throws on an unknown zone, changing nothing), then swaps it in.</summary>
     public void Replace(XrayOptions options) => Volatile.Write(ref _table, new Table(options));
@@ -81,16 +90,19 @@ public sealed class SenderTimeZones
 
         public bool AllUtc { get; }
 
-        public TimeZoneInfo ForSender(ReadOnlySpan<byte> hostname)
+        public TimeZoneInfo ForNode(ReadOnlySpan<byte> utf8Name)
         {
-            if (_bySender.Count == 0 || hostname.IsEmpty || hostname.Length > 255)
+            if (_bySender.Count == 0 || utf8Name.IsEmpty || utf8Name.Length > 1024)
             {
                 return Default;
             }
 
-            Span<char> chars = stackalloc char[hostname.Length];
-            int written = Encoding.UTF8.GetChars(hostname, chars);
-            return _bySenderSpan.TryGetValue(chars[..written], out TimeZoneInfo? zone) ? zone : Default;
+            Span<char> chars = stackalloc char[utf8Name.Length];
+            int written = Encoding.UTF8.GetChars(utf8Name, chars);
+            return ForNode(chars[..written]);
         }
+
+        public TimeZoneInfo ForNode(ReadOnlySpan<char> name) =>
+            _bySender.Count > 0 && _bySenderSpan.TryGetValue(name, out TimeZoneInfo? zone) ? zone : Default;
     }
 }

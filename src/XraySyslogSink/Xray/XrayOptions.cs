@@ -12,8 +12,10 @@ public sealed class XrayOptions
     public string TimeZone { get; set; } = "UTC";
 
     /// <summary>
-    /// Per-sender zones, keyed by the syslog HOSTNAME the node writes (case-insensitive), e.g.
-    /// <c>"node-tokyo-1": "Asia/Tokyo"</c>. Senders not listed use <see cref="TimeZone"/>.
+    /// Per-node zones, keyed by node name (case-insensitive), e.g. <c>"node-tokyo-1": "Asia/Tokyo"</c>. Nodes not
+    /// listed use <see cref="TimeZone"/>. The name is the node's identity (certificate, <c>Nodes:Networks</c>,
+    /// HOSTNAME, peer address: docs/nodes.md), so for nodes named by their HOSTNAME it is the HOSTNAME, as before;
+    /// a node named by a certificate or a network cannot choose another node's zone by claiming its HOSTNAME.
     /// </summary>
     public Dictionary<string, string> SenderTimeZones { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 

@@ -30,8 +30,8 @@ public sealed class ConfigurationReloadTests
 
         Assert.False(zones.AllUtc);
         Assert.Equal("America/New_York", zones.Default.Id);
-        Assert.Equal("Asia/Tokyo", zones.ForSender(TokyoHost).Id);
-        Assert.Equal("America/New_York", zones.ForSender("elsewhere"u8).Id);
+        Assert.Equal("Asia/Tokyo", zones.ForNode(TokyoHost).Id);
+        Assert.Equal("America/New_York", zones.ForNode("elsewhere"u8).Id);
     }
 
     [Fact]

@@ -30,9 +30,15 @@ public sealed class ConfigurationTests
     [InlineData("--Xray:AcceptWindowAhead=3651.00:00:00", "Xray:AcceptWindowAhead")]
     [InlineData("--Cache:MaxNewValuesPerMinute=-1", "Cache:MaxNewValuesPerMinute")]
     [InlineData("--Schema:WriterRole=writer;DROP TABLE logs", "Schema:WriterRole")]
+    [InlineData("--Nodes:Networks:node-a:0=10.1.0.1/24", "Nodes:Networks:node-a")]
+    [InlineData("--Nodes:Networks:node-a:0=10.1.0.0/24|--Nodes:Networks:node-b:0=10.1.0.0/24", "Nodes:Networks:node-")]
+    [InlineData("--Nodes:CertificateNames:node-a:0=not-a-fingerprint", "Nodes:CertificateNames:node-a")]
+    [InlineData("--Nodes:MaxSeries=0", "Nodes:MaxSeries")]
+    [InlineData("--Nodes:MaxNewPerMinute=0", "Nodes:MaxNewPerMinute")]
+    [InlineData("--Nodes:SilentAfter=00:00:00", "Nodes:SilentAfter")]
     public async Task Invalid_settings_fail_the_start_naming_the_key(string argument, string key)
     {
-        using IHost host = SinkHost.Build([argument, "--ConnectionStrings:Postgres=Host=127.0.0.1;Port=1"], logging => logging.ClearProviders());
+        using IHost host = SinkHost.Build([.. argument.Split('|'), "--ConnectionStrings:Postgres=Host=127.0.0.1;Port=1"], logging => logging.ClearProviders());
 
         OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 

@@ -59,9 +59,9 @@ public sealed class LocalTimeConverterTests
             SenderTimeZones = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["node-tokyo-1"] = "Asia/Tokyo" },
         });
 
-        Assert.Same(Tokyo.Id, zones.ForSender("NODE-TOKYO-1"u8).Id);
-        Assert.Equal("Europe/Berlin", zones.ForSender("node-2"u8).Id);
-        Assert.Equal("Europe/Berlin", zones.ForSender(default).Id);
+        Assert.Same(Tokyo.Id, zones.ForNode("NODE-TOKYO-1"u8).Id);
+        Assert.Equal("Europe/Berlin", zones.ForNode("node-2"u8).Id);
+        Assert.Equal("Europe/Berlin", zones.ForNode(ReadOnlySpan<byte>.Empty).Id);
         Assert.False(zones.AllUtc);
         Assert.True(new SenderTimeZones(new XrayOptions()).AllUtc);
     }
