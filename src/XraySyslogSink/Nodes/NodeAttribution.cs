@@ -1,6 +1,5 @@
 using System.Text;
 using XraySyslogSink.Core;
-using XraySyslogSink.Pipeline;
 
 namespace XraySyslogSink.Nodes;
 

@@ -1,6 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
 using XraySyslogSink.Core;
-using XraySyslogSink.Pipeline;
 
 namespace XraySyslogSink.Nodes;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using XraySyslogSink.Pipeline;
+using XraySyslogSink.Core;
 
 namespace XraySyslogSink.Nodes;
 

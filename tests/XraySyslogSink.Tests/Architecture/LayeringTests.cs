@@ -7,7 +7,7 @@ namespace XraySyslogSink.Tests.Architecture;
 
 /// <summary>
 /// The folders of src/XraySyslogSink depend one way, along the data flow:
-/// Core → Telemetry → {Syslog, Xray, Spool, Storage} → Listeners → Pipeline → Import → Hosting → Cli.
+/// Core → Telemetry → {Syslog, Xray, Spool, Storage, Nodes} → Listeners → Pipeline → Import → Hosting → Cli.
 /// The search reads the compiled IL (field, property and parameter types, base types, attributes and every type a
 /// method body touches, lambdas included), so a dependency cannot hide behind `var` or a using alias.
 /// </summary>
@@ -26,11 +26,12 @@ public sealed class LayeringTests(ITestOutputHelper output)
         ["Xray"] = ["Core", "Telemetry"],
         ["Spool"] = ["Core", "Telemetry"],
         ["Storage"] = ["Core", "Telemetry"],
-        ["Listeners"] = ["Core", "Telemetry", "Spool", "Syslog"],
-        ["Pipeline"] = ["Core", "Telemetry", "Spool", "Syslog", "Xray", "Storage"],
-        ["Import"] = ["Core", "Telemetry", "Spool", "Syslog", "Xray", "Storage", "Listeners", "Pipeline"],
-        ["Hosting"] = ["Core", "Telemetry", "Spool", "Syslog", "Xray", "Storage", "Listeners", "Pipeline", "Import"],
-        ["Cli"] = ["Core", "Telemetry", "Spool", "Syslog", "Xray", "Storage", "Listeners", "Pipeline", "Import", "Hosting"],
+        ["Nodes"] = ["Core", "Telemetry"],
+        ["Listeners"] = ["Core", "Telemetry", "Spool", "Syslog", "Nodes"],
+        ["Pipeline"] = ["Core", "Telemetry", "Spool", "Syslog", "Xray", "Storage", "Nodes"],
+        ["Import"] = ["Core", "Telemetry", "Spool", "Syslog", "Xray", "Storage", "Nodes", "Listeners", "Pipeline"],
+        ["Hosting"] = ["Core", "Telemetry", "Spool", "Syslog", "Xray", "Storage", "Nodes", "Listeners", "Pipeline", "Import"],
+        ["Cli"] = ["Core", "Telemetry", "Spool", "Syslog", "Xray", "Storage", "Nodes", "Listeners", "Pipeline", "Import", "Hosting"],
     };
 
     public static TheoryData<string> Folders() => [.. MayUse.Keys];

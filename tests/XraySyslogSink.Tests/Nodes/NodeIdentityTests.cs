@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using XraySyslogSink.Core;
 using XraySyslogSink.Nodes;
-using XraySyslogSink.Pipeline;
 
 namespace XraySyslogSink.Tests.Nodes;
 
