@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using XraySyslogSink.Core;
 
 namespace XraySyslogSink.Pipeline;
 

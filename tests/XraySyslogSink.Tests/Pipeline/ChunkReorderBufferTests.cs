@@ -1,3 +1,4 @@
+using XraySyslogSink.Core;
 using XraySyslogSink.Pipeline;
 
 namespace XraySyslogSink.Tests.Pipeline;
