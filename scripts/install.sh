@@ -134,19 +134,26 @@ xraysink installed${staged:+ (staged under $prefix)}:
   sysctl    $sysctl_file (net.core.rmem_max = $buffer)
 
 Next steps:
-  1. Create the database and its two roles (xraysink_owner migrates, xraysink_writer is the daemon's), e.g.
+  1. Create the database and its three roles (xraysink_owner migrates, xraysink_writer is the daemon's,
+     xraysink_reader runs reports and dashboards, read-only), e.g.
        sudo -u postgres createdb xraysink
        sudo -u postgres psql -d xraysink -v owner_password="\$OWNER_PW" -v writer_password="\$WRITER_PW" \\
-         -f $root/scripts/sql/roles.sql
+         -v reader_password="\$READER_PW" -f $root/scripts/sql/roles.sql
   2. Set ConnectionStrings:Postgres (…;Database=xraysink;Username=xraysink_writer), the listeners and Xray:TimeZone
      in $etc/appsettings.json; put the writer's password in a file readable by the xraysink user and name it in
-     Database:PasswordFile (docs/security.md, "Secrets").
-  3. Apply the schema as the owner:
+     Database:PasswordFile (docs/security.md, "Secrets"). Reports connect with Reports:ConnectionString
+     (…;Username=xraysink_reader): put the reader's password in a file only root reads, e.g.
+       install -m 0600 /dev/null $etc/reader-password && echo "\$READER_PW" > $etc/reader-password
+     and name it in Reports:PasswordFile.
+  3. Apply the schema as the owner, granting the writer and the reader:
        $app/xraysink migrate --config $etc/appsettings.json \\
          --ConnectionStrings:Postgres="Host=127.0.0.1;Database=xraysink;Username=xraysink_owner" \\
-         --Database:PasswordFile=/root/xraysink-owner.pw --Schema:WriterRole=xraysink_writer
+         --Database:PasswordFile=/root/xraysink-owner.pw --Schema:WriterRole=xraysink_writer \\
+         --Schema:ReaderRole=xraysink_reader
   4. Start it:           systemctl enable --now xraysink
   5. Check it:           curl -fsS http://127.0.0.1:9464/healthz     (metrics: http://127.0.0.1:9464/metrics)
   6. After editing time zones or log levels: systemctl reload xraysink (SIGHUP, no restart)
+  7. Reports, as the reader: $app/xraysink report top-endpoints --config $etc/appsettings.json
+     (every command has --help: $app/xraysink report --help)
   On the nodes, forward the access log with config/rsyslog/xraysink-forward.conf (see docs/nodes.md).
 NEXT

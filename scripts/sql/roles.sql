@@ -2,7 +2,8 @@
 -- database and again whenever you like (idempotent):
 --
 --   psql -d xraysink -v owner_password="$(cat /etc/xraysink/owner.pw)" \
---        -v writer_password="$(cat /etc/xraysink/db-password)" -f scripts/sql/roles.sql
+--        -v writer_password="$(cat /etc/xraysink/db-password)" \
+--        -v reader_password="$(cat /etc/xraysink/reader-password)" -f scripts/sql/roles.sql
 --
 -- Creates (if missing):
 --   xraysink_owner   owns the schema: runs `xraysink migrate` (tables, indexes, the partition function, grants).
@@ -12,10 +13,17 @@
 --                    dead_letters, SELECT+INSERT+UPDATE on spool_checkpoints, USAGE on the id sequences, EXECUTE on
 --                    xraysink_create_partition(date) and xraysink_drop_partition(date) (retention, only whole
 --                    past days of our own partitions). No UPDATE/DELETE of data, no SELECT on logs, no DDL.
+--   xraysink_reader  `xraysink report` and the Grafana dashboards. Gets CONNECT and USAGE here, and every session is
+--                    read-only (default_transaction_read_only); the migration run as the owner with
+--                    --Schema:ReaderRole=xraysink_reader grants exactly SELECT on logs (and its partitions), users,
+--                    protocols, endpoints, tags and the logs_readable view, and EXECUTE on the report_* functions
+--                    (SchemaSql.ReaderGrants). No INSERT/UPDATE/DELETE, no dead letters, no partition functions.
 -- Then:
 --   xraysink migrate --ConnectionStrings:Postgres="Host=…;Database=xraysink;Username=xraysink_owner" \
---                    --Database:PasswordFile=/etc/xraysink/owner.pw --Schema:WriterRole=xraysink_writer
---   and run the daemon with Username=xraysink_writer (Database:PasswordFile for its password).
+--                    --Database:PasswordFile=/etc/xraysink/owner.pw --Schema:WriterRole=xraysink_writer \
+--                    --Schema:ReaderRole=xraysink_reader
+--   and run the daemon with Username=xraysink_writer (Database:PasswordFile for its password), the reports with
+--   Reports:ConnectionString (Username=xraysink_reader) and Reports:PasswordFile.
 -- Tables a superuser created before (an older install) are handed to xraysink_owner below.
 \set ON_ERROR_STOP on
 
@@ -23,10 +31,14 @@ SELECT 'CREATE ROLE xraysink_owner LOGIN'
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'xraysink_owner') \gexec
 SELECT 'CREATE ROLE xraysink_writer LOGIN'
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'xraysink_writer') \gexec
+SELECT 'CREATE ROLE xraysink_reader LOGIN'
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'xraysink_reader') \gexec
 
--- Neither role is privileged beyond its objects.
+-- No role is privileged beyond its objects; the reader's sessions cannot write even where a grant would let them.
 ALTER ROLE xraysink_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
 ALTER ROLE xraysink_writer LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+ALTER ROLE xraysink_reader LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+ALTER ROLE xraysink_reader SET default_transaction_read_only = on;
 
 \if :{?owner_password}
 ALTER ROLE xraysink_owner PASSWORD :'owner_password';
@@ -34,12 +46,15 @@ ALTER ROLE xraysink_owner PASSWORD :'owner_password';
 \if :{?writer_password}
 ALTER ROLE xraysink_writer PASSWORD :'writer_password';
 \endif
+\if :{?reader_password}
+ALTER ROLE xraysink_reader PASSWORD :'reader_password';
+\endif
 
--- This database: both may connect; only the owner may create objects in the schema.
-SELECT format('GRANT CONNECT ON DATABASE %I TO xraysink_owner, xraysink_writer', current_database()) \gexec
+-- This database: all three may connect; only the owner may create objects in the schema.
+SELECT format('GRANT CONNECT ON DATABASE %I TO xraysink_owner, xraysink_writer, xraysink_reader', current_database()) \gexec
 SELECT format('REVOKE CREATE ON SCHEMA %I FROM PUBLIC', current_schema()) \gexec
 SELECT format('GRANT USAGE, CREATE ON SCHEMA %I TO xraysink_owner', current_schema()) \gexec
-SELECT format('GRANT USAGE ON SCHEMA %I TO xraysink_writer', current_schema()) \gexec
+SELECT format('GRANT USAGE ON SCHEMA %I TO xraysink_writer, xraysink_reader', current_schema()) \gexec
 
 -- An existing schema (made by a superuser or the old single role) becomes the owner's, so its migrations can
 -- replace what they created: tables, the logs_readable view, the partition and report functions. Sequences owned

@@ -31,11 +31,22 @@ internal sealed class CliContext
     /// <summary>Whether <see cref="Error"/> is a terminal, so a progress bar may redraw a line on it.</summary>
     public bool ErrorIsTerminal { get; init; }
 
-    /// <summary>The settings the daemon would use, with <c>--config</c> and <c>--Section:Key=Value</c> arguments applied.</summary>
-    public static IConfigurationRoot Configuration(CliArguments arguments) =>
-        SinkHost.BuildConfiguration([.. arguments.ConfigurationArguments]);
-
     public static NpgsqlDataSource DataSource(IConfiguration configuration) => SinkHost.CreateDataSource(configuration);
+
+    /// <summary>The reports' connection (<see cref="ReportsOptions"/>): the reader role, else the daemon's connection.</summary>
+    public static NpgsqlDataSource ReportDataSource(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var reports = new ReportsOptions();
+        configuration.GetSection(ReportsOptions.SectionName).Bind(reports);
+        return string.IsNullOrWhiteSpace(reports.ConnectionString)
+            ? DataSource(configuration)
+            : SinkHost.CreateDataSource(
+                ReportsOptions.ConnectionStringKey,
+                reports.ConnectionString,
+                ReportsOptions.SectionName,
+                new Storage.DatabaseOptions { PasswordFile = reports.PasswordFile, Password = reports.Password });
+    }
 
     /// <summary>Binds and validates a section with the daemon's validator, so a bad value is named the same way.</summary>
     public static TOptions Options<TOptions>(IConfiguration configuration, string section, IValidateOptions<TOptions> validator)

@@ -1,3 +1,5 @@
+using System.CommandLine;
+
 namespace XraySyslogSink.Cli;
 
 /// <summary>One <c>xraysink NAME …</c> command.</summary>
@@ -5,8 +7,9 @@ internal interface ICliCommand
 {
     string Name { get; }
 
-    /// <summary>Usage lines for <c>xraysink help</c>, the first naming the command and its arguments.</summary>
-    string Usage { get; }
-
-    Task<int> RunAsync(CliContext context, IReadOnlyList<string> args);
+    /// <summary>The command with its options, arguments and subcommands, whose action runs it in <paramref name="context"/>.</summary>
+    Command Create(CliContext context, CliSettings settings);
 }
+
+/// <summary>A command line error found when the command runs: printed with the command's synopsis, exit code 2.</summary>
+internal sealed class CliUsageException(string message) : Exception(message);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -23,36 +24,56 @@ internal sealed class ImportCommand : ICliCommand
 
     public string Name => "import";
 
-    public string Usage => """
-          xraysink import FILE... [--time-zone ZONE] [--host NAME] [--batch-size N]
-              Load saved access logs (raw xray lines or syslog lines, e.g. an rsyslog file; plain or gzip; - for
-              standard input) through the collector's parser and writer. Lines of any age are accepted. Each input is
-              recorded by the SHA-256 of its content with the lines committed, so importing it again adds nothing and
-              an interrupted import resumes. --time-zone reads every line's clock in ZONE (IANA); --host reads it
-              as sender NAME's (Xray:SenderTimeZones); default: the daemon's settings. --batch-size: rows per
-              transaction (default Writer:BatchSize).
-        """;
-
-    public async Task<int> RunAsync(CliContext context, IReadOnlyList<string> args)
+    public Command Create(CliContext context, CliSettings settings)
     {
         ArgumentNullException.ThrowIfNull(context);
-        CliArguments arguments = CliArguments.Parse(args, ["time-zone", "host", "batch-size"]);
-        if (arguments.Positional.Count == 0)
+        ArgumentNullException.ThrowIfNull(settings);
+        var files = new Argument<string[]>("FILE")
         {
-            throw new CliUsageException("name at least one FILE (or - for standard input)");
-        }
+            Arity = ArgumentArity.OneOrMore,
+            Description = "Saved access logs, plain or gzip; - for standard input.",
+        };
+        var timeZone = new Option<string>("--time-zone")
+        {
+            HelpName = "ZONE",
+            Description = "Read every line's clock in ZONE (IANA, e.g. Europe/Berlin). Default: the daemon's Xray settings.",
+        };
+        var host = new Option<string>("--host")
+        {
+            HelpName = "NAME",
+            Description = "Read every line's clock as sender NAME's (Xray:SenderTimeZones).",
+        };
+        Option<int> batchSize = CliOptions.Int("--batch-size", "N", "Rows per transaction (default: Writer:BatchSize).", 0, 1, 1_000_000);
+        var command = new Command(Name, "Load saved access logs (raw xray lines or syslog lines, e.g. an rsyslog file; plain or gzip; - for standard input) through the collector's parser and writer. Lines of any age are accepted. Each input is recorded by the SHA-256 of its content with the lines committed, so importing it again adds nothing and an interrupted import resumes.")
+        {
+            files,
+            timeZone,
+            host,
+            batchSize,
+        };
+        command.SetAction((parse, _) => RunAsync(
+            context,
+            settings.Load(parse),
+            parse.GetValue(files) ?? [],
+            parse.GetValue(timeZone),
+            parse.GetValue(host),
+            parse.GetResult(batchSize) is null ? null : parse.GetValue(batchSize)));
+        return command;
+    }
 
-        if (arguments.Positional.Count(p => p == "-") > 1)
+    private static async Task<int> RunAsync(CliContext context, IConfigurationRoot configuration, string[] files, string? timeZone, string? host, int? batchSizeOption)
+    {
+        if (files.Count(p => p == "-") > 1)
         {
             throw new CliUsageException("standard input (-) can be named once");
         }
 
-        if (arguments.Value("time-zone") is not null && arguments.Value("host") is not null)
+        if (timeZone is not null && host is not null)
         {
             throw new CliUsageException("--time-zone and --host exclude each other");
         }
 
-        foreach (string file in arguments.Positional)
+        foreach (string file in files)
         {
             if (file != "-" && !File.Exists(file))
             {
@@ -61,10 +82,9 @@ internal sealed class ImportCommand : ICliCommand
             }
         }
 
-        IConfigurationRoot configuration = CliContext.Configuration(arguments);
         WriterOptions writer = CliContext.Options(configuration, WriterOptions.SectionName, new WriterOptionsValidator());
-        int batchSize = arguments.Int("batch-size", writer.BatchSize, 1, 1_000_000);
-        SenderTimeZones zones = Zones(arguments, CliContext.Options(configuration, XrayOptions.SectionName, new XrayOptionsValidator()));
+        int batchSize = batchSizeOption ?? writer.BatchSize;
+        SenderTimeZones zones = Zones(timeZone, host, CliContext.Options(configuration, XrayOptions.SectionName, new XrayOptionsValidator()));
         PipelineOptions pipeline = CliContext.Options(configuration, PipelineOptions.SectionName, new PipelineOptionsValidator());
         DimensionCacheOptions cache = CliContext.Options(configuration, DimensionCacheOptions.SectionName, new CacheOptionsValidator());
         SchemaOptions schema = CliContext.Options(configuration, SchemaOptions.SectionName, new SchemaOptionsValidator());
@@ -80,7 +100,7 @@ internal sealed class ImportCommand : ICliCommand
         };
 
         List<ImportResult> results = [];
-        foreach (string file in arguments.Positional)
+        foreach (string file in files)
         {
             using ImportSource source = file == "-"
                 ? await ImportSource.StageAsync(context.OpenInput(), context.TimeProvider.GetUtcNow(), context.CancellationToken)
@@ -155,10 +175,9 @@ internal sealed class ImportCommand : ICliCommand
         $"{lines / Math.Max(elapsed.TotalSeconds, 0.001):0} lines/s over {elapsed.TotalSeconds:0.00} s");
 
     /// <summary>The zones an import reads clocks in: one zone for every line with --time-zone or --host, else the daemon's.</summary>
-    private static SenderTimeZones Zones(CliArguments arguments, XrayOptions configured)
+    private static SenderTimeZones Zones(string? zone, string? host, XrayOptions configured)
     {
-        string? zone = arguments.Value("time-zone");
-        if (arguments.Value("host") is { } host)
+        if (host is not null)
         {
             zone = configured.SenderTimeZones.TryGetValue(host, out string? senderZone) ? senderZone : configured.TimeZone;
         }

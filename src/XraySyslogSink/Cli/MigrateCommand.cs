@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
@@ -19,23 +20,23 @@ internal sealed class MigrateCommand : ICliCommand
 
     public string Name => "migrate";
 
-    public string Usage => """
-          xraysink migrate [--from DATE --to DATE]
-              Apply the schema, the report functions and the partitions of today and Schema:PrecreateDays ahead;
-              with --from/--to also every daily partition of that range (UTC days, both included). Idempotent.
-        """;
-
-    public async Task<int> RunAsync(CliContext context, IReadOnlyList<string> args)
+    public Command Create(CliContext context, CliSettings settings)
     {
         ArgumentNullException.ThrowIfNull(context);
-        CliArguments arguments = CliArguments.Parse(args, ["from", "to"]);
-        if (arguments.Positional.Count > 0)
+        ArgumentNullException.ThrowIfNull(settings);
+        Option<DateOnly?> fromOption = CliOptions.Date("--from", "First UTC day of a historical range whose daily partitions are created (with --to).");
+        Option<DateOnly?> toOption = CliOptions.Date("--to", "Last UTC day of that range, included.");
+        var command = new Command(Name, "Apply the schema, the report functions and the partitions of today and Schema:PrecreateDays ahead; with --from/--to also every daily partition of that range (UTC days, both included). Idempotent.")
         {
-            throw new CliUsageException($"unexpected argument '{arguments.Positional[0]}'");
-        }
+            fromOption,
+            toOption,
+        };
+        command.SetAction((parse, _) => RunAsync(context, settings.Load(parse), parse.GetValue(fromOption), parse.GetValue(toOption)));
+        return command;
+    }
 
-        DateOnly? from = arguments.Date("from");
-        DateOnly? to = arguments.Date("to");
+    private static async Task<int> RunAsync(CliContext context, IConfigurationRoot configuration, DateOnly? from, DateOnly? to)
+    {
         if (from is null != to is null)
         {
             throw new CliUsageException("--from and --to go together");
@@ -51,7 +52,6 @@ internal sealed class MigrateCommand : ICliCommand
             throw new CliUsageException($"the range covers more than {MaxRangeDays} days; migrate it in parts");
         }
 
-        IConfigurationRoot configuration = CliContext.Configuration(arguments);
         SchemaOptions schema = CliContext.Options(configuration, SchemaOptions.SectionName, new SchemaOptionsValidator());
         await using NpgsqlDataSource dataSource = CliContext.DataSource(configuration);
         using ILoggerFactory loggers = context.CreateLoggers();

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
@@ -13,26 +14,25 @@ internal sealed class PartitionsCommand : ICliCommand
 {
     public string Name => "partitions";
 
-    public string Usage => """
-          xraysink partitions list [--format table|csv|json]
-              Every table attached to logs: name, range (UTC), planner row estimate, size on disk.
-          xraysink partitions drop --older-than AGE [--dry-run]
-              Detach, then drop, each daily logs_YYYY_MM_DD partition whose whole day is older than AGE
-              (e.g. 90d, 36h), printing each; --dry-run only prints. Other tables are never touched.
-        """;
-
-    public async Task<int> RunAsync(CliContext context, IReadOnlyList<string> args)
+    public Command Create(CliContext context, CliSettings settings)
     {
         ArgumentNullException.ThrowIfNull(context);
-        CliArguments arguments = CliArguments.Parse(args, ["older-than", "format"], ["dry-run"]);
-        string action = arguments.Positional.Count == 1 ? arguments.Positional[0] : throw new CliUsageException("say list or drop");
-        IConfigurationRoot configuration = CliContext.Configuration(arguments);
-        return action switch
+        ArgumentNullException.ThrowIfNull(settings);
+        Option<OutputFormat> format = CliOptions.Format();
+        var list = new Command("list", "Every table attached to logs: name, range (UTC), planner row estimate, size on disk.") { format };
+        list.SetAction((parse, _) => ListAsync(context, settings.Load(parse), parse.GetValue(format)));
+
+        Option<TimeSpan?> olderThan = CliOptions.Duration("--older-than", "AGE", "Drop the partitions whose whole day is older than AGE, e.g. 90d or 36h.");
+        olderThan.Required = true;
+        var dryRun = new Option<bool>("--dry-run") { Description = "Only print what would be dropped." };
+        var drop = new Command("drop", "Detach, then drop, each daily logs_YYYY_MM_DD partition whose whole day is older than --older-than, printing each; --dry-run only prints. Other tables are never touched.")
         {
-            "list" => await ListAsync(context, arguments, configuration),
-            "drop" => await DropAsync(context, arguments, configuration),
-            _ => throw new CliUsageException($"unknown action '{action}' (list or drop)"),
+            olderThan,
+            dryRun,
         };
+        drop.SetAction((parse, _) => DropAsync(context, settings.Load(parse), parse.GetValue(olderThan)!.Value, parse.GetValue(dryRun)));
+
+        return new CommandGroup(Name, "List or drop the daily partitions of logs.", "action") { list, drop };
     }
 
     internal static string Size(long bytes)
@@ -51,9 +51,8 @@ internal sealed class PartitionsCommand : ICliCommand
             : string.Create(CultureInfo.InvariantCulture, $"{value:0.#} {units[unit]}");
     }
 
-    private static async Task<int> ListAsync(CliContext context, CliArguments arguments, IConfiguration configuration)
+    private static async Task<int> ListAsync(CliContext context, IConfiguration configuration, OutputFormat format)
     {
-        OutputFormat format = ResultTable.ParseFormat(arguments.Value("format"));
         await using NpgsqlDataSource dataSource = CliContext.DataSource(configuration);
         IReadOnlyList<PartitionInfo> partitions = await PartitionCatalog.ListAsync(dataSource, context.CancellationToken);
         var table = new ResultTable(["partition", "from", "to", "rows_estimate", format == OutputFormat.Table ? "size" : "bytes"]);
@@ -72,10 +71,8 @@ internal sealed class PartitionsCommand : ICliCommand
         return 0;
     }
 
-    private static async Task<int> DropAsync(CliContext context, CliArguments arguments, IConfiguration configuration)
+    private static async Task<int> DropAsync(CliContext context, IConfiguration configuration, TimeSpan age, bool dryRun)
     {
-        TimeSpan age = arguments.Duration("older-than") ?? throw new CliUsageException("drop needs --older-than AGE, e.g. --older-than 90d");
-        bool dryRun = arguments.Has("dry-run");
         DateTime cutoff = context.TimeProvider.GetUtcNow().UtcDateTime - age;
         await using NpgsqlDataSource dataSource = CliContext.DataSource(configuration);
         IReadOnlyList<PartitionInfo> dropped = await PartitionCatalog.DropOlderThanAsync(

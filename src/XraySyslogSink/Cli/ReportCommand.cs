@@ -1,7 +1,9 @@
+using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
 using NpgsqlTypes;
+using XraySyslogSink.Storage;
 
 namespace XraySyslogSink.Cli;
 
@@ -34,53 +36,70 @@ internal sealed class ReportCommand : ICliCommand
 
     public string Name => "report";
 
-    public string Usage => string.Concat(
-        """
-          xraysink report NAME [--from TIME] [--to TIME] [--user EMAIL] [--limit N] [--gap AGE] [--bucket AGE]
-                               [--format table|csv|json]
-              Print an analysis over [--from, --to) (default: the last 24 hours; a plain date --to includes that day;
-              TIME is 2025-11-17 or 2025-11-17T08:30:00Z), at most --limit rows (default 50, 0 = all). NAME is one of:
-
-        """,
-        string.Concat(Reports.Select(r => $"                {r.Name,-14} {r.Description}\n")));
-
-    public async Task<int> RunAsync(CliContext context, IReadOnlyList<string> args)
+    public Command Create(CliContext context, CliSettings settings)
     {
         ArgumentNullException.ThrowIfNull(context);
-        CliArguments arguments = CliArguments.Parse(args, ["from", "to", "user", "limit", "gap", "bucket", "format"]);
-        if (arguments.Positional.Count != 1)
+        ArgumentNullException.ThrowIfNull(settings);
+        var group = new CommandGroup(
+            Name,
+            $"Print an analysis over [--from, --to) as the reader role ({ReportsOptions.ConnectionStringKey}; default: the daemon's connection).",
+            "report");
+        foreach (Report report in Reports)
         {
-            throw new CliUsageException($"name one report: {string.Join(", ", Reports.Select(r => r.Name))}");
+            group.Subcommands.Add(CreateReport(report, context, settings));
         }
 
-        Report report = Array.Find(Reports, r => r.Name == arguments.Positional[0])
-            ?? throw new CliUsageException($"unknown report '{arguments.Positional[0]}' (one of {string.Join(", ", Reports.Select(r => r.Name))})");
-        OutputFormat format = ResultTable.ParseFormat(arguments.Value("format"));
-        DateTime to = arguments.Instant("to", endOfDay: true) ?? context.TimeProvider.GetUtcNow().UtcDateTime;
-        DateTime from = arguments.Instant("from", endOfDay: false) ?? to.AddDays(-1);
-        if (from >= to)
+        return group;
+    }
+
+    private static Command CreateReport(Report report, CliContext context, CliSettings settings)
+    {
+        Option<DateTime?> from = CliOptions.Instant("--from", endOfDay: false, "Start of the range, included (default: 24 hours before --to). TIME is 2025-11-17 or 2025-11-17T08:30:00Z (UTC unless an offset is given).");
+        Option<DateTime?> to = CliOptions.Instant("--to", endOfDay: true, "End of the range, excluded (default: now); a plain date includes that day.");
+        var user = new Option<string>("--user") { HelpName = "EMAIL", Description = "Only this user's connections." };
+        Option<int> limit = CliOptions.Int("--limit", "N", "At most N rows (0 = all).", DefaultLimit, 0, int.MaxValue);
+        Option<OutputFormat> format = CliOptions.Format();
+        var command = new Command(report.Name, report.Description) { from, to, user, limit, format };
+        Option<TimeSpan?>? interval = report.Takes switch
         {
-            throw new CliUsageException($"--from {from:yyyy-MM-dd HH:mm:ss} is not before --to {to:yyyy-MM-dd HH:mm:ss}");
+            Extra.Gap => CliOptions.Duration("--gap", "AGE", "A pause longer than AGE starts a new session (default 30m)."),
+            Extra.Bucket => CliOptions.Duration("--bucket", "AGE", "Length of each period of the timeline (default 1h)."),
+            _ => null,
+        };
+        if (interval is not null)
+        {
+            command.Options.Add(interval);
         }
 
-        int limit = arguments.Int("limit", DefaultLimit, 0, int.MaxValue);
-        TimeSpan? gap = arguments.Duration("gap");
-        TimeSpan? bucket = arguments.Duration("bucket");
-        if (gap is not null && report.Takes != Extra.Gap)
+        command.SetAction(async (parse, _) =>
         {
-            throw new CliUsageException("--gap applies to the sessions report");
-        }
+            DateTime end = parse.GetValue(to) ?? context.TimeProvider.GetUtcNow().UtcDateTime;
+            DateTime start = parse.GetValue(from) ?? end.AddDays(-1);
+            if (start >= end)
+            {
+                throw new CliUsageException($"--from {start:yyyy-MM-dd HH:mm:ss} is not before --to {end:yyyy-MM-dd HH:mm:ss}");
+            }
 
-        if (bucket is not null && report.Takes != Extra.Bucket)
-        {
-            throw new CliUsageException("--bucket applies to the activity report");
-        }
+            await using NpgsqlDataSource dataSource = CliContext.ReportDataSource(settings.Load(parse));
+            ResultTable table;
+            try
+            {
+                table = await RunAsync(
+                    dataSource, report, start, end, parse.GetValue(user), parse.GetValue(limit), interval is null ? null : parse.GetValue(interval), context.CancellationToken);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrors.InsufficientPrivilege)
+            {
+                string role = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).Username ?? "this role";
+                throw new InvalidOperationException(
+                    $"{e.MessageText} as {role}: reports run as the reader role ({ReportsOptions.ConnectionStringKey}, scripts/sql/roles.sql), "
+                    + $"granted by `xraysink migrate --Schema:ReaderRole={role}` run as the schema's owner",
+                    e);
+            }
 
-        IConfigurationRoot configuration = CliContext.Configuration(arguments);
-        await using NpgsqlDataSource dataSource = CliContext.DataSource(configuration);
-        ResultTable table = await RunAsync(dataSource, report, from, to, arguments.Value("user"), limit, gap ?? bucket, context.CancellationToken);
-        await context.Out.WriteAsync(table.Render(format));
-        return 0;
+            await context.Out.WriteAsync(table.Render(parse.GetValue(format)));
+            return 0;
+        });
+        return command;
     }
 
     /// <summary>Runs <paramref name="report"/> and collects its rows.</summary>

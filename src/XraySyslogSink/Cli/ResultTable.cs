@@ -32,14 +32,6 @@ internal sealed class ResultTable
 
     public List<object?[]> Rows { get; } = [];
 
-    public static OutputFormat ParseFormat(string? text) => text switch
-    {
-        null or "table" => OutputFormat.Table,
-        "csv" => OutputFormat.Csv,
-        "json" => OutputFormat.Json,
-        _ => throw new CliUsageException($"--format must be table, csv or json (got '{text}')"),
-    };
-
     public string Render(OutputFormat format) => format switch
     {
         OutputFormat.Csv => RenderCsv(),

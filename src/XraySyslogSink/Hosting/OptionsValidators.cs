@@ -231,9 +231,12 @@ internal sealed class SchemaOptionsValidator() : SectionValidator<SchemaOptions>
 {
     protected override void ValidateMore(SchemaOptions options, List<string> failures)
     {
-        if (!SchemaMigrator.IsValidRoleName(options.WriterRole))
+        foreach ((string name, string role) in (ReadOnlySpan<(string, string)>)[(nameof(options.WriterRole), options.WriterRole), (nameof(options.ReaderRole), options.ReaderRole)])
         {
-            failures.Add($"{Key(nameof(options.WriterRole))} must be empty or a role name of letters, digits and _ (at most 63, not starting with a digit; got '{options.WriterRole}')");
+            if (!SchemaMigrator.IsValidRoleName(role))
+            {
+                failures.Add($"{Key(name)} must be empty or a role name of letters, digits and _ (at most 63, not starting with a digit; got '{role}')");
+            }
         }
     }
 }

@@ -177,11 +177,21 @@ public static class SinkHost
 
     internal static NpgsqlDataSource CreateDataSource(IConfiguration configuration)
     {
-        const string Key = "ConnectionStrings:Postgres";
-        string? connectionString = configuration.GetConnectionString("Postgres");
+        var database = new DatabaseOptions();
+        configuration.GetSection(DatabaseOptions.SectionName).Bind(database);
+        return CreateDataSource("ConnectionStrings:Postgres", configuration.GetConnectionString("Postgres"), DatabaseOptions.SectionName, database);
+    }
+
+    /// <summary>
+    /// A data source for <paramref name="connectionString"/> (the setting <paramref name="key"/>) with its password
+    /// from exactly one place: the string itself or <paramref name="passwords"/> (section <paramref name="passwordSection"/>).
+    /// </summary>
+    internal static NpgsqlDataSource CreateDataSource(string key, string? connectionString, string passwordSection, DatabaseOptions passwords)
+    {
+        ArgumentNullException.ThrowIfNull(passwords);
         if (string.IsNullOrWhiteSpace(connectionString))
         {
-            throw ConnectionError(Key, "ConnectionStrings:Postgres is empty: set the PostgreSQL connection string");
+            throw ConnectionError(key, $"{key} is empty: set the PostgreSQL connection string");
         }
 
         NpgsqlConnectionStringBuilder parsed;
@@ -192,14 +202,12 @@ public static class SinkHost
         catch (ArgumentException ex)
         {
             // The message may quote part of the string; a password in it never leaves this method.
-            throw ConnectionError(Key, $"ConnectionStrings:Postgres is not a valid connection string: {DatabasePassword.Redact(ex.Message, connectionString)}");
+            throw ConnectionError(key, $"{key} is not a valid connection string: {DatabasePassword.Redact(ex.Message, connectionString)}");
         }
 
-        var database = new DatabaseOptions();
-        configuration.GetSection(DatabaseOptions.SectionName).Bind(database);
-        if (DatabasePassword.Resolve(database, parsed.Password, out string? password) is { } problem)
+        if (DatabasePassword.Resolve(passwords, parsed.Password, out string? password, key, passwordSection) is { } problem)
         {
-            throw ConnectionError(DatabaseOptions.SectionName, problem);
+            throw ConnectionError(passwordSection, problem);
         }
 
         parsed.Password = password;

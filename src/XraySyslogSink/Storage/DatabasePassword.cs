@@ -10,14 +10,21 @@ internal static class DatabasePassword
     /// when none is set (trust or peer authentication, <c>PGPASSFILE</c>). Returns an error naming the key, never
     /// the password, when more than one source is set or the file cannot be read.
     /// </summary>
-    public static string? Resolve(DatabaseOptions options, string? fromConnectionString, out string? password)
+    public static string? Resolve(DatabaseOptions options, string? fromConnectionString, out string? password) =>
+        Resolve(options, fromConnectionString, out password, "ConnectionStrings:Postgres", DatabaseOptions.SectionName);
+
+    /// <summary>
+    /// As above for a connection string named <paramref name="key"/> whose password settings are in section
+    /// <paramref name="section"/> (the report role's <c>Reports:ConnectionString</c> and <c>Reports:PasswordFile</c>).
+    /// </summary>
+    public static string? Resolve(DatabaseOptions options, string? fromConnectionString, out string? password, string key, string section)
     {
         ArgumentNullException.ThrowIfNull(options);
         password = string.IsNullOrEmpty(fromConnectionString) ? null : fromConnectionString;
         int sources = (password is null ? 0 : 1) + (options.PasswordFile.Length == 0 ? 0 : 1) + (options.Password.Length == 0 ? 0 : 1);
         if (sources > 1)
         {
-            return "the database password is set in more than one place (ConnectionStrings:Postgres, Database:PasswordFile, Database:Password): keep one";
+            return $"the database password is set in more than one place ({key}, {section}:PasswordFile, {section}:Password): keep one";
         }
 
         if (options.Password.Length > 0)
@@ -33,12 +40,12 @@ internal static class DatabasePassword
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
             {
-                return $"Database:PasswordFile '{options.PasswordFile}' cannot be read: {ex.GetType().Name}";
+                return $"{section}:PasswordFile '{options.PasswordFile}' cannot be read: {ex.GetType().Name}";
             }
 
             if (password.Length == 0)
             {
-                return $"Database:PasswordFile '{options.PasswordFile}' is empty";
+                return $"{section}:PasswordFile '{options.PasswordFile}' is empty";
             }
         }
 

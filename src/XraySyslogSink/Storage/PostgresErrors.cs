@@ -9,6 +9,7 @@ public static class PostgresErrors
     public const string UndefinedTable = "42P01";
     public const string DuplicateTable = "42P07";
     public const string UniqueViolation = "23505";
+    public const string InsufficientPrivilege = "42501";
 
     /// <summary>True when retrying the same batch later can succeed (connection lost, server starting or shutting down…).</summary>
     public static bool IsTransient(Exception exception)

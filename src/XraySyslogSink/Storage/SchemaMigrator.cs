@@ -144,10 +144,15 @@ public sealed partial class SchemaMigrator
             ddl += SchemaSql.BrinTimestampIndex;
         }
 
-        ddl += AnalyticsSql.Objects;
+        ddl += AnalyticsSql.Objects + SchemaSql.ReportFunctionsPrivate;
         if (_options.WriterRole.Length > 0)
         {
             ddl += SchemaSql.WriterGrants($"\"{_options.WriterRole}\"");
+        }
+
+        if (_options.ReaderRole.Length > 0)
+        {
+            ddl += SchemaSql.ReaderGrants($"\"{_options.ReaderRole}\"");
         }
 
         try
@@ -166,6 +171,11 @@ public sealed partial class SchemaMigrator
         if (_options.WriterRole.Length > 0)
         {
             LogGranted(_logger, _options.WriterRole);
+        }
+
+        if (_options.ReaderRole.Length > 0)
+        {
+            LogReaderGranted(_logger, _options.ReaderRole);
         }
     }
 
@@ -215,6 +225,9 @@ public sealed partial class SchemaMigrator
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run-time privileges granted to the writer role {Role}")]
     private static partial void LogGranted(ILogger logger, string role);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Read privileges granted to the reader role {Role}")]
+    private static partial void LogReaderGranted(ILogger logger, string role);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database schema applied (PostgreSQL {Version})")]
     private static partial void LogApplied(ILogger logger, Version version);

@@ -41,4 +41,11 @@ public sealed class SchemaOptions
     /// connects as the owner) grants it exactly the run-time privileges. Default empty: no grants.
     /// </summary>
     public string WriterRole { get; set; } = string.Empty;
+
+    /// <summary>
+    /// The read-only role of reports and dashboards (see <c>scripts/sql/roles.sql</c>), e.g. <c>xraysink_reader</c>.
+    /// A migration run by the owner grants it SELECT on the data (<c>logs</c> and its partitions, the four dimension
+    /// tables, the <c>logs_readable</c> view) and EXECUTE on the report functions: nothing else. Default empty: no grants.
+    /// </summary>
+    public string ReaderRole { get; set; } = string.Empty;
 }

@@ -231,6 +231,45 @@ internal static class SchemaSql
         """;
 
     /// <summary>
+    /// The report functions are the reader's: EXECUTE is revoked from PUBLIC (they are <c>SECURITY INVOKER</c>, so
+    /// this takes no data from anyone; it keeps the grant list exact). Run after every function is created.
+    /// </summary>
+    public const string ReportFunctionsPrivate = $$"""
+        DO $private$
+        DECLARE
+            fn regprocedure;
+        BEGIN
+            FOR fn IN {{ReportFunctionsQuery}} LOOP
+                EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', fn);
+            END LOOP;
+        END
+        $private$;
+        """;
+
+    /// <summary>
+    /// What reports and dashboards need, granted to <paramref name="quotedRole"/> (already a quoted identifier): SELECT
+    /// on the data (<c>logs</c> and its partitions, the dimensions, <c>logs_readable</c>) and EXECUTE on every report
+    /// function. No INSERT, UPDATE or DELETE, no dead letters, checkpoints or import records, no partition functions.
+    /// New partitions inherit the SELECT from logs through the partition function.
+    /// </summary>
+    public static string ReaderGrants(string quotedRole) => $$"""
+        GRANT SELECT ON logs, users, protocols, endpoints, tags, logs_readable TO {{quotedRole}};
+        DO $grants$
+        DECLARE
+            part regclass;
+            fn regprocedure;
+        BEGIN
+            FOR part IN SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'logs'::regclass LOOP
+                EXECUTE format('GRANT SELECT ON TABLE %s TO %s', part, {{QuoteLiteral(quotedRole)}});
+            END LOOP;
+            FOR fn IN {{ReportFunctionsQuery}} LOOP
+                EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', fn, {{QuoteLiteral(quotedRole)}});
+            END LOOP;
+        END
+        $grants$;
+        """;
+
+    /// <summary>
     /// Privileges the daemon checks for at start when it does not own the schema (a writer role), so a missing grant
     /// stops the start with one clear message instead of failing at the first flush.
     /// </summary>
@@ -257,6 +296,10 @@ internal static class SchemaSql
         ) AS p(what, granted)
         WHERE NOT granted
         """;
+
+    // Every report_* function of the schema (AnalyticsSql), whatever its arguments.
+    private const string ReportFunctionsQuery =
+        "SELECT p.oid::regprocedure FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace AND p.proname LIKE 'report\\_%'";
 
     private static string QuoteLiteral(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
 }

@@ -18,7 +18,7 @@ public sealed class CommandProcessTests(PostgresServer server)
         Assert.Equal(string.Empty, importError);
         Assert.StartsWith("-: sha256 a43fd412542e3cf0a6f578eeba7c59920463e69cb322ee8eed44dd9cc515419a\n" + KnownLog.FirstImportSummary, importOut, StringComparison.Ordinal);
 
-        (int reportExit, string reportOut, _) = await RunAsync(null, "report", "top-protocols", "--from", "2025-11-17", "--to", "2025-11-17", "--format", "csv", connection);
+        (int reportExit, string reportOut, _) = await RunAsync(null, "report", "top-protocols", "--from", "2025-11-17", "--to", "2025-11-17", "--format", "csv", $"--Reports:ConnectionString={db}");
         Assert.Equal(0, reportExit);
         Assert.Equal("protocol,connections,users,percent\ntcp,8,3,72.73\nudp,2,2,18.18\n,1,0,9.09\n", reportOut);
 

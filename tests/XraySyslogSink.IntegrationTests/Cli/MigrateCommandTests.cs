@@ -66,7 +66,7 @@ public sealed class MigrateCommandTests(PostgresServer server)
         CliRun result = await CliRunner.RunAsync(db, Now, ["migrate", .. args.Split(' ')]);
 
         Assert.Equal(2, result.ExitCode);
-        Assert.Equal($"xraysink migrate: {message}\nusage: xraysink migrate [--from DATE --to DATE]  (see 'xraysink help')\n", result.Error);
+        Assert.Equal($"xraysink migrate: {message}\nusage: xraysink migrate [--from DATE] [--to DATE]  (see 'xraysink migrate --help')\n", result.Error);
         Assert.Equal(0L, await Database.ScalarAsync<long>(db, "SELECT count(*) FROM pg_class WHERE relname = 'logs'"));
     }
 }

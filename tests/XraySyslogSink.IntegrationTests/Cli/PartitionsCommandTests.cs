@@ -95,9 +95,9 @@ public sealed class PartitionsCommandTests(PostgresServer server)
     }
 
     [Theory]
-    [InlineData("drop", "drop needs --older-than AGE, e.g. --older-than 90d")]
+    [InlineData("drop", "drop needs --older-than AGE")]
     [InlineData("drop --older-than soon", "--older-than must be a duration such as 90d, 12h, 30m or 00:30:00 (got 'soon')")]
-    [InlineData("prune", "unknown action 'prune' (list or drop)")]
+    [InlineData("prune", "unknown action 'prune' (one of list, drop)")]
     [InlineData("list --format xml", "--format must be table, csv or json (got 'xml')")]
     public async Task Bad_arguments_are_usage_errors(string args, string message)
     {

@@ -38,21 +38,7 @@ public sealed class ReportCommandTests(PostgresServer server)
 
             """
         },
-        {
-            "top-endpoints", """
-            endpoint           connections  users  first_seen           last_seen
-            -----------------  -----------  -----  -------------------  -------------------
-            www.example.com              4      2  2025-11-17 08:00:00  2025-11-17 10:05:00
-            api.example.com              1      1  2025-11-17 08:05:00  2025-11-17 08:05:00
-            blocked.example              1      1  2025-11-17 10:00:00  2025-11-17 10:00:00
-            dns.example.net              1      1  2025-11-17 08:10:00  2025-11-17 08:10:00
-            mail.example.com             1      1  2025-11-17 08:40:00  2025-11-17 08:40:00
-            time.example.net             1      1  2025-11-17 10:02:00  2025-11-17 10:02:00
-            video.example.org            1      1  2025-11-17 09:45:00  2025-11-17 09:45:00
-            (7 rows)
-
-            """
-        },
+        { "top-endpoints", KnownLog.TopEndpoints },
         {
             "top-protocols", """
             protocol  connections  users  percent

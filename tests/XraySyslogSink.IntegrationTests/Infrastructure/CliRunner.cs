@@ -20,7 +20,8 @@ public static class CliRunner
         {
             OpenInput = () => input ?? new MemoryStream(),
         };
-        int exit = await CommandLine.RunAsync([.. args, $"--ConnectionStrings:Postgres={connectionString}"], context);
+        // The daemon's and the reports' connection (the shipped settings name xraysink_reader for reports).
+        int exit = await CommandLine.RunAsync([.. args, $"--ConnectionStrings:Postgres={connectionString}", $"--Reports:ConnectionString={connectionString}"], context);
         return new CliRun(exit, output.ToString(), error.ToString());
     }
 

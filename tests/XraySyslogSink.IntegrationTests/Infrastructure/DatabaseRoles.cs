@@ -7,17 +7,20 @@ namespace XraySyslogSink.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// Least privilege in the tests: <c>scripts/sql/roles.sql</c> run with the real psql on a test database, the
-/// schema migrated as <c>xraysink_owner</c> granting <c>xraysink_writer</c>, and the daemon connected as the writer.
+/// schema migrated as <c>xraysink_owner</c> granting <c>xraysink_writer</c> and <c>xraysink_reader</c>, and the daemon
+/// connected as the writer.
 /// The test keeps its superuser connection string for assertions and for what only a superuser may do.
 /// </summary>
 public static class DatabaseRoles
 {
     public const string Owner = "xraysink_owner";
     public const string Writer = "xraysink_writer";
+    public const string Reader = "xraysink_reader";
 
     // Test passwords, so the roles also work where the server demands password authentication (a container).
     public const string OwnerPassword = "xraysink-test-owner";
     public const string WriterPassword = "xraysink-test-writer";
+    public const string ReaderPassword = "xraysink-test-reader";
 
     // Roles are cluster-wide: two tests creating them at once would race on CREATE ROLE.
     private static readonly SemaphoreSlim Gate = new(1, 1);
@@ -29,7 +32,7 @@ public static class DatabaseRoles
         string owner = As(adminConnectionString, Owner, OwnerPassword);
         await using (NpgsqlDataSource dataSource = NpgsqlDataSource.Create(owner))
         {
-            var migrator = new SchemaMigrator(dataSource, new SchemaOptions { WriterRole = Writer }, TimeProvider.System, NullLogger<SchemaMigrator>.Instance);
+            var migrator = new SchemaMigrator(dataSource, new SchemaOptions { WriterRole = Writer, ReaderRole = Reader }, TimeProvider.System, NullLogger<SchemaMigrator>.Instance);
             await migrator.ApplyAsync(CancellationToken.None);
         }
 
@@ -49,7 +52,7 @@ public static class DatabaseRoles
         foreach (string argument in (string[])[
             "-X", "-q", "-h", admin.Host!, "-p", admin.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-U", admin.Username!, "-d", admin.Database!,
-            "-v", $"owner_password={OwnerPassword}", "-v", $"writer_password={WriterPassword}",
+            "-v", $"owner_password={OwnerPassword}", "-v", $"writer_password={WriterPassword}", "-v", $"reader_password={ReaderPassword}",
             "-f", Path.Combine(Repository.Root, "scripts", "sql", "roles.sql")])
         {
             start.ArgumentList.Add(argument);

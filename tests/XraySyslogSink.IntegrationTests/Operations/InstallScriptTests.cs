@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using XraySyslogSink.IntegrationTests.Infrastructure;
 
 namespace XraySyslogSink.IntegrationTests.Operations;
@@ -48,7 +47,7 @@ public sealed class InstallScriptTests(PostgresServer postgres) : IDisposable
 
         // The installed binary (its apphost, as the unit starts it) applies the schema to the test database.
         string database = await postgres.CreateDatabaseAsync();
-        (exit, output) = await RunAsync(Path.Combine(app, "xraysink"), "migrate", $"--ConnectionStrings:Postgres={database}");
+        (exit, output) = await ProgramRun.RunAsync(Path.Combine(app, "xraysink"), "migrate", $"--ConnectionStrings:Postgres={database}");
         Assert.True(exit == 0, output);
         Assert.Contains("schema is up to date", output, StringComparison.Ordinal);
         Assert.Equal(1L, await Database.ScalarAsync<long>(database, "SELECT count(*) FROM pg_partitioned_table WHERE partrelid = 'logs'::regclass"));
@@ -76,27 +75,6 @@ public sealed class InstallScriptTests(PostgresServer postgres) : IDisposable
     {
         // The suite runs on a fresh build: publish it rather than compiling again under the running tests.
         bool built = File.Exists(DaemonProcess.DllPath) && DaemonProcess.DllPath.Contains("/Release/", StringComparison.Ordinal);
-        return RunAsync("bash", [Path.Combine(Repository.Root, "scripts", "install.sh"), "--prefix", _prefix, .. built ? (string[])["--no-build"] : []]);
-    }
-
-    private static async Task<(int Exit, string Output)> RunAsync(string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {program}");
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        string output = await process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, output + await error);
+        return ProgramRun.RunAsync("bash", [Path.Combine(Repository.Root, "scripts", "install.sh"), "--prefix", _prefix, .. built ? (string[])["--no-build"] : []]);
     }
 }

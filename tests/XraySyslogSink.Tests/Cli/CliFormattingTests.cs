@@ -12,7 +12,7 @@ public sealed class CliFormattingTests
     [InlineData("1.00:00:00", 24 * 60)]
     public void Durations_in_days_hours_minutes_or_time_spans(string text, int minutes)
     {
-        Assert.Equal(TimeSpan.FromMinutes(minutes), CliArguments.ParseDuration(text));
+        Assert.Equal(TimeSpan.FromMinutes(minutes), CliOptions.ParseDuration(text));
     }
 
     [Theory]
@@ -23,17 +23,24 @@ public sealed class CliFormattingTests
     [InlineData("00:00:00")]
     public void Bad_durations_are_refused(string text)
     {
-        Assert.Null(CliArguments.ParseDuration(text));
+        Assert.Null(CliOptions.ParseDuration(text));
     }
 
     [Fact]
     public void A_plain_date_as_to_includes_its_day_and_times_are_utc()
     {
-        CliArguments arguments = CliArguments.Parse(["--to", "2025-11-17", "--from=2025-11-16T22:30:00+02:00", "--Writer:BatchSize=5", "--config", "/etc/x.json", "file"], ["from", "to"]);
-        Assert.Equal(new DateTime(2025, 11, 18, 0, 0, 0, DateTimeKind.Utc), arguments.Instant("to", endOfDay: true));
-        Assert.Equal(new DateTime(2025, 11, 16, 20, 30, 0, DateTimeKind.Utc), arguments.Instant("from", endOfDay: false));
-        Assert.Equal(["--Writer:BatchSize=5", "--config=/etc/x.json"], arguments.ConfigurationArguments);
-        Assert.Equal(["file"], arguments.Positional);
+        Assert.Equal(new DateTime(2025, 11, 18, 0, 0, 0, DateTimeKind.Utc), CliOptions.ParseInstant("2025-11-17", endOfDay: true));
+        Assert.Equal(new DateTime(2025, 11, 17, 0, 0, 0, DateTimeKind.Utc), CliOptions.ParseInstant("2025-11-17", endOfDay: false));
+        Assert.Equal(new DateTime(2025, 11, 16, 20, 30, 0, DateTimeKind.Utc), CliOptions.ParseInstant("2025-11-16T22:30:00+02:00", endOfDay: false));
+        Assert.Null(CliOptions.ParseInstant("yesterday", endOfDay: false));
+    }
+
+    [Fact]
+    public void Settings_arguments_are_taken_out_before_parsing()
+    {
+        (List<string> tokens, List<string> overrides) = CliSettings.Split(["report", "routes", "--to", "2025-11-17", "--Writer:BatchSize=5", "--config", "/etc/x.json", "--user=a:b"]);
+        Assert.Equal(["report", "routes", "--to", "2025-11-17", "--config", "/etc/x.json", "--user=a:b"], tokens);
+        Assert.Equal(["--Writer:BatchSize=5"], overrides);
     }
 
     [Fact]
@@ -60,7 +67,7 @@ public sealed class CliFormattingTests
     public void Help_lists_every_command()
     {
         string help = CommandLine.Help();
-        foreach (string command in (string[])["xraysink migrate", "xraysink partitions list", "xraysink partitions drop", "xraysink import FILE", "xraysink report NAME", "users-per-ip", "xraysink help"])
+        foreach (string command in (string[])["xraysink migrate", "xraysink partitions list", "xraysink partitions drop", "xraysink import FILE", "xraysink report sessions", "xraysink report users-per-ip", "xraysink help"])
         {
             Assert.Contains(command, help, StringComparison.Ordinal);
         }
