@@ -63,7 +63,7 @@ SELECT format('ALTER %s %s OWNER TO xraysink_owner', CASE c.relkind WHEN 'v' THE
 FROM pg_class c
 WHERE c.relnamespace = current_schema()::regnamespace
   AND c.relkind IN ('r', 'p', 'v')
-  AND (c.relname IN ('users', 'protocols', 'endpoints', 'tags', 'logs', 'dead_letters', 'spool_checkpoints', 'import_files',
+  AND (c.relname IN ('users', 'protocols', 'endpoints', 'tags', 'logs', 'dead_letters', 'spool_checkpoints', 'import_files', 'schema_migrations',
                      'logs_readable')
        OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = to_regclass('logs')))
   AND pg_get_userbyid(c.relowner) <> 'xraysink_owner' \gexec

@@ -1,13 +1,16 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using XraySyslogSink.Storage.Migrations;
 
 namespace XraySyslogSink.Storage;
 
 /// <summary>
-/// Applies the seed schema idempotently and checks the server version. Connected as the schema's owner (or before
-/// the first migration) it migrates, creates the partition function and grants the writer role
-/// (<c>Schema:WriterRole</c>); connected as another role it only checks that role's run-time privileges.
+/// Brings the database to this binary's schema and checks the server version. Connected as the schema's owner (or
+/// before the first migration) it runs the versioned steps not yet recorded in <c>schema_migrations</c> (see
+/// <see cref="SchemaSteps"/>), then what the settings ask for (optional indexes, the writer role's grants); connected
+/// as another role (the writer) it only checks that every step has run and that role's run-time privileges, and tells
+/// the operator to migrate otherwise. A database migrated by a newer binary is refused either way.
 /// </summary>
 public sealed partial class SchemaMigrator
 {
@@ -22,9 +25,19 @@ public sealed partial class SchemaMigrator
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<SchemaMigrator> _logger;
     private readonly PartitionManager _partitions;
+    private readonly IReadOnlyList<SchemaStep> _steps;
 
     public SchemaMigrator(NpgsqlDataSource dataSource, SchemaOptions options, TimeProvider timeProvider, ILogger<SchemaMigrator> logger)
+        : this(dataSource, options, timeProvider, logger, SchemaSteps.All)
     {
+    }
+
+    /// <summary>With another list of steps (tests of the framework itself).</summary>
+    internal SchemaMigrator(
+        NpgsqlDataSource dataSource, SchemaOptions options, TimeProvider timeProvider, ILogger<SchemaMigrator> logger, IReadOnlyList<SchemaStep> steps)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        _steps = steps;
         ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
@@ -50,7 +63,8 @@ public sealed partial class SchemaMigrator
         (string? owner, bool owns) = await SchemaOwnerAsync(connection, cancellationToken);
         if (owner is not null && !owns)
         {
-            // A writer role (scripts/sql/roles.sql): no DDL, but every run-time privilege must be there.
+            // A writer role (scripts/sql/roles.sql): no DDL, but every step must have run and every run-time privilege be there.
+            await CheckVersionAsync(connection, owner, cancellationToken);
             await CheckRunTimePrivilegesAsync(connection, owner, cancellationToken);
             LogNotOwner(_logger, connection.UserName ?? "?", owner);
         }
@@ -131,34 +145,28 @@ public sealed partial class SchemaMigrator
                 ?? throw new InvalidOperationException("The search_path names no schema the tables could be created in.");
         }
 
-        // NpgsqlCommand (not NpgsqlBatchCommand) splits the multi-statement DDL text into one batch.
-        string ddl = SchemaSql.TablesFor(_options.ForeignKeys) + SchemaSql.ImportFiles + SchemaSql.PartitionFunction(schema)
-            + SchemaSql.DropPartitionFunction(schema);
-        if (_options.CompositeUserTimestampIndex)
-        {
-            ddl += SchemaSql.CompositeUserTimestampIndex;
-        }
-
-        if (_options.BrinTimestampIndex)
-        {
-            ddl += SchemaSql.BrinTimestampIndex;
-        }
-
-        ddl += AnalyticsSql.Objects + SchemaSql.ReportFunctionsPrivate;
-        if (_options.WriterRole.Length > 0)
-        {
-            ddl += SchemaSql.WriterGrants($"\"{_options.WriterRole}\"");
-        }
-
-        if (_options.ReaderRole.Length > 0)
-        {
-            ddl += SchemaSql.ReaderGrants($"\"{_options.ReaderRole}\"");
-        }
-
+        var context = new SchemaStepContext(_options, schema);
         try
         {
-            await using NpgsqlCommand command = new(ddl, connection, transaction);
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            await ExecuteAsync(connection, transaction, MigrationLedger.CreateSql, cancellationToken);
+            SortedDictionary<int, AppliedStep> applied = await MigrationLedger.ReadAsync(connection, transaction, cancellationToken);
+            MigrationLedger.EnsureNotNewer(_steps, applied);
+            WarnOfEditedSteps(applied);
+            foreach (SchemaStep step in MigrationLedger.Pending(_steps, applied, _options.SeedOnly))
+            {
+                bool skip = step.ExtendsSeed && _options.SeedOnly;
+                if (!skip)
+                {
+                    // NpgsqlCommand (not NpgsqlBatchCommand) splits the multi-statement DDL text into one batch.
+                    await ExecuteAsync(connection, transaction, step.Sql(context), cancellationToken);
+                }
+
+                await MigrationLedger.RecordAsync(connection, transaction, step, skip, cancellationToken);
+                LogStep(_logger, step.Version, step.Name, skip ? "skipped (Schema:SeedOnly)" : "applied");
+            }
+
+            // What the settings ask for, on every run: it follows the settings, not a version.
+            await ExecuteAsync(connection, transaction, SettingsSql(), cancellationToken);
         }
         catch (PostgresException e) when (e.SqlState == InsufficientPrivilege)
         {
@@ -176,6 +184,86 @@ public sealed partial class SchemaMigrator
         if (_options.ReaderRole.Length > 0)
         {
             LogReaderGranted(_logger, _options.ReaderRole);
+        }
+    }
+
+    /// <summary>
+    /// The optional indexes and the writer's and reader's grants, as the settings of this run ask, and the report functions
+    /// kept from PUBLIC (whichever step made them); idempotent.
+    /// </summary>
+    private string SettingsSql()
+    {
+        string ddl = SchemaSql.ReportFunctionsPrivate;
+        if (_options.CompositeUserTimestampIndex)
+        {
+            ddl += SchemaSql.CompositeUserTimestampIndex;
+        }
+
+        if (_options.BrinTimestampIndex)
+        {
+            ddl += SchemaSql.BrinTimestampIndex;
+        }
+
+        if (_options.WriterRole.Length > 0)
+        {
+            ddl += SchemaSql.WriterGrants($"\"{_options.WriterRole}\"");
+        }
+
+        if (_options.ReaderRole.Length > 0)
+        {
+            ddl += SchemaSql.ReaderGrants($"\"{_options.ReaderRole}\"");
+        }
+
+        return ddl;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken)
+    {
+        if (sql.Length == 0)
+        {
+            return;
+        }
+
+        await using NpgsqlCommand command = new(sql, connection, transaction);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private void WarnOfEditedSteps(SortedDictionary<int, AppliedStep> applied)
+    {
+        foreach (SchemaStep step in _steps)
+        {
+            if (applied.TryGetValue(step.Version, out AppliedStep? done) && !done.Skipped && done.Checksum != step.Checksum)
+            {
+                LogEditedStep(_logger, step.Version, done.Checksum, step.Checksum);
+            }
+        }
+    }
+
+    /// <summary>A role that may not migrate: every step this binary knows must have run, and none it does not know.</summary>
+    private async Task CheckVersionAsync(NpgsqlConnection connection, string owner, CancellationToken cancellationToken)
+    {
+        SortedDictionary<int, AppliedStep> applied;
+        try
+        {
+            applied = await MigrationLedger.ReadAsync(connection, null, cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == InsufficientPrivilege)
+        {
+            throw new InvalidOperationException(
+                $"Role {connection.UserName} may not read schema_migrations ({e.MessageText}): "
+                + $"run `xraysink migrate --Schema:WriterRole={connection.UserName}` as {owner} (see scripts/sql/roles.sql).",
+                e);
+        }
+
+        MigrationLedger.EnsureNotNewer(_steps, applied);
+        List<SchemaStep> pending = MigrationLedger.Pending(_steps, applied, _options.SeedOnly);
+        if (pending.Count > 0)
+        {
+            string at = applied.Count == 0 ? "has no schema_migrations (made before versioned migrations)" : $"is at version {applied.Keys.Max()}";
+            throw new InvalidOperationException(
+                $"The database schema {at}; this xraysink needs version {_steps[^1].Version} (missing: "
+                + string.Join(", ", pending.Select(p => $"{p.Version} {p.Name}")) + $"). Role {connection.UserName} may not migrate: "
+                + $"run `xraysink migrate --Schema:WriterRole={connection.UserName}` as {owner} (see scripts/sql/roles.sql), then start the daemon again.");
         }
     }
 
@@ -222,6 +310,12 @@ public sealed partial class SchemaMigrator
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Role {Role} does not own the schema (owner {Owner}): not migrating; its run-time privileges are in place")]
     private static partial void LogNotOwner(ILogger logger, string role, string owner);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Schema migration {Version} ({Name}): {Outcome}")]
+    private static partial void LogStep(ILogger logger, int version, string name, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Schema migration {Version} was applied with checksum {Recorded}, this binary's is {Current}: a released step was edited")]
+    private static partial void LogEditedStep(ILogger logger, int version, string recorded, string current);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run-time privileges granted to the writer role {Role}")]
     private static partial void LogGranted(ILogger logger, string role);

@@ -36,6 +36,15 @@ public sealed class SchemaOptions
     public bool ForeignKeys { get; set; } = true;
 
     /// <summary>
+    /// Default <c>false</c>. <c>true</c> keeps the seed schema's tables exactly as the seed has them: versioned migrations
+    /// that add columns or tables to it (extensions) are recorded in <c>schema_migrations</c> as skipped instead of
+    /// applied. The sink's own bookkeeping tables (<c>dead_letters</c>, <c>spool_checkpoints</c>, <c>import_files</c>,
+    /// <c>schema_migrations</c>) exist either way. Turning it off later applies the skipped steps at the next migration;
+    /// turning it on after they ran removes nothing.
+    /// </summary>
+    public bool SeedOnly { get; set; }
+
+    /// <summary>
     /// The role the daemon runs as when it does not own the schema (see <c>scripts/sql/roles.sql</c>), e.g.
     /// <c>xraysink_writer</c>. A migration run by the owner (<c>xraysink migrate</c>, or the daemon at start when it
     /// connects as the owner) grants it exactly the run-time privileges. Default empty: no grants.

@@ -2,7 +2,11 @@ using System.Globalization;
 
 namespace XraySyslogSink.Storage;
 
-/// <summary>The seed schema's DDL (docs/schema.md), verbatim, plus the sink's own <c>dead_letters</c>, <c>spool_checkpoints</c> and <c>import_files</c>.</summary>
+/// <summary>
+/// The seed schema's DDL (docs/schema.md), verbatim, plus the sink's own <c>dead_letters</c>, <c>spool_checkpoints</c> and
+/// <c>import_files</c>, and the grants and checks of the writer role. The versioned steps (<see cref="Migrations.SchemaSteps"/>)
+/// are made of these pieces.
+/// </summary>
 internal static class SchemaSql
 {
     public const string Tables = """
@@ -208,7 +212,7 @@ internal static class SchemaSql
     /// <summary>
     /// Exactly what the daemon needs at run time, granted to <paramref name="quotedRole"/> (already a quoted
     /// identifier): resolve dimensions (SELECT, INSERT and their sequences), copy rows and dead letters (INSERT),
-    /// advance its spool checkpoint (SELECT, INSERT, UPDATE), create partitions and (retention) drop them through
+    /// advance its spool checkpoint (SELECT, INSERT, UPDATE), read the schema version, create partitions and (retention) drop them through
     /// the two functions. No UPDATE or DELETE on data, no SELECT on logs or dead_letters, no DDL. Existing partitions
     /// get INSERT too; new ones inherit it from logs through the function.
     /// </summary>
@@ -216,6 +220,7 @@ internal static class SchemaSql
         GRANT SELECT, INSERT ON users, protocols, endpoints, tags TO {{quotedRole}};
         GRANT INSERT ON logs, dead_letters TO {{quotedRole}};
         GRANT SELECT, INSERT, UPDATE ON spool_checkpoints TO {{quotedRole}};
+        GRANT SELECT ON schema_migrations TO {{quotedRole}};
         GRANT USAGE ON SEQUENCE users_id_seq, protocols_id_seq, endpoints_id_seq, tags_id_seq, logs_id_seq, dead_letters_id_seq TO {{quotedRole}};
         GRANT EXECUTE ON FUNCTION {{PartitionFunctionName}}(date) TO {{quotedRole}};
         GRANT EXECUTE ON FUNCTION {{DropPartitionFunctionName}}(date) TO {{quotedRole}};
@@ -286,6 +291,7 @@ internal static class SchemaSql
             ('INSERT on logs', has_table_privilege('logs', 'INSERT')),
             ('INSERT on dead_letters', has_table_privilege('dead_letters', 'INSERT')),
             ('SELECT, INSERT, UPDATE on spool_checkpoints', has_table_privilege('spool_checkpoints', 'SELECT, INSERT, UPDATE')),
+            ('SELECT on schema_migrations', has_table_privilege('schema_migrations', 'SELECT')),
             ('USAGE on the id sequences', has_sequence_privilege('users_id_seq', 'USAGE') AND has_sequence_privilege('protocols_id_seq', 'USAGE')
                 AND has_sequence_privilege('endpoints_id_seq', 'USAGE') AND has_sequence_privilege('tags_id_seq', 'USAGE')
                 AND has_sequence_privilege('logs_id_seq', 'USAGE') AND has_sequence_privilege('dead_letters_id_seq', 'USAGE')),

@@ -80,6 +80,34 @@ public sealed class LeastPrivilegeTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task A_writer_on_an_install_from_before_versioned_migrations_is_told_to_migrate_and_runs_once_the_owner_did()
+    {
+        string admin = await postgres.CreateDatabaseAsync();
+        await SchemaFixtures.LoadAsync(admin, SchemaFixtures.BeforeVersioning);
+        await DatabaseRoles.RunRolesScriptAsync(admin);
+        await using NpgsqlDataSource writer = NpgsqlDataSource.Create(DatabaseRoles.As(admin, DatabaseRoles.Writer, DatabaseRoles.WriterPassword));
+        var asWriter = new SchemaMigrator(writer, new SchemaOptions(), TimeProvider.System, NullLogger<SchemaMigrator>.Instance);
+
+        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => asWriter.ApplyAsync(CancellationToken.None));
+
+        Assert.StartsWith("The database schema has no schema_migrations (made before versioned migrations); this xraysink needs version ", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith(
+            $"Role {DatabaseRoles.Writer} may not migrate: run `xraysink migrate --Schema:WriterRole={DatabaseRoles.Writer}` as {DatabaseRoles.Owner} (see scripts/sql/roles.sql), then start the daemon again.",
+            error.Message,
+            StringComparison.Ordinal);
+        Assert.Equal(0L, await Database.ScalarAsync<long>(admin, "SELECT count(*) FROM pg_class WHERE relname = 'schema_migrations'"));
+
+        await using (NpgsqlDataSource owner = NpgsqlDataSource.Create(DatabaseRoles.As(admin, DatabaseRoles.Owner, DatabaseRoles.OwnerPassword)))
+        {
+            await new SchemaMigrator(owner, new SchemaOptions { WriterRole = DatabaseRoles.Writer }, TimeProvider.System, NullLogger<SchemaMigrator>.Instance)
+                .ApplyAsync(CancellationToken.None);
+        }
+
+        await asWriter.ApplyAsync(CancellationToken.None);
+        Assert.True(await Database.ScalarAsync<bool>(admin, $"SELECT has_table_privilege('{DatabaseRoles.Writer}', 'logs_2026_11_30', 'INSERT')"));
+    }
+
+    [Fact]
     public async Task The_documented_commands_roles_sql_then_migrate_as_the_owner_give_the_writer_what_it_needs()
     {
         string admin = await postgres.CreateDatabaseAsync();

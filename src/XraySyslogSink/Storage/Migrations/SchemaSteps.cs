@@ -1,0 +1,25 @@
+namespace XraySyslogSink.Storage.Migrations;
+
+/// <summary>
+/// Every versioned migration, in order. To change the schema, append a step with the next version (docs/design.md,
+/// "Schema migrations"); never edit a released one.
+/// </summary>
+internal static class SchemaSteps
+{
+    public static IReadOnlyList<SchemaStep> All { get; } =
+    [
+        // What every version before versioned migrations created, written with IF NOT EXISTS / CREATE OR REPLACE so it
+        // adopts any of their installs (the oldest had only the seed tables, dead_letters and partitions).
+        new(1, "baseline: seed tables, dead_letters, spool_checkpoints, import_files, partition functions, reports", ExtendsSeed: false, Baseline),
+    ];
+
+    /// <summary>The version a database is at once every step has run.</summary>
+    public static int Latest => All[^1].Version;
+
+    private static string Baseline(SchemaStepContext context) =>
+        SchemaSql.TablesFor(context.Options.ForeignKeys)
+        + SchemaSql.ImportFiles
+        + SchemaSql.PartitionFunction(context.QuotedSchema)
+        + SchemaSql.DropPartitionFunction(context.QuotedSchema)
+        + AnalyticsSql.Objects;
+}
