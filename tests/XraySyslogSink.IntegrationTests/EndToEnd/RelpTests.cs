@@ -161,7 +161,7 @@ public sealed class RelpTests(PostgresServer postgres, ITestOutputHelper output)
         return duplicates;
     }
 
-    private static async Task WriteInChunksAsync(RsyslogRelpSender rsyslog, int lines)
+    internal static async Task WriteInChunksAsync(RsyslogRelpSender rsyslog, int lines)
     {
         const int Chunk = 500;
         for (int start = 0; start < lines; start += Chunk)
@@ -171,7 +171,7 @@ public sealed class RelpTests(PostgresServer postgres, ITestOutputHelper output)
         }
     }
 
-    private static IEnumerable<string> LinesFrom(int start, int count)
+    internal static IEnumerable<string> LinesFrom(int start, int count)
     {
         for (int i = start; i < start + count; i++)
         {

@@ -24,6 +24,37 @@ public static class Database
         return count;
     }
 
+    /// <summary>
+    /// Polls <paramref name="countSql"/> until it reaches <paramref name="expected"/> or stops moving for
+    /// <paramref name="quiet"/> (for counts that may legitimately stay short: lost lines), bounded by <paramref name="timeout"/>.
+    /// </summary>
+    public static async Task<long> WaitForSettledCountAsync(string connectionString, string countSql, long expected, TimeSpan quiet, TimeSpan timeout)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        long last = -1;
+        DateTime changed = DateTime.UtcNow;
+        while (true)
+        {
+            long now = await ScalarAsync<long>(connectionString, countSql);
+            if (now >= expected || DateTime.UtcNow >= deadline)
+            {
+                return now;
+            }
+
+            if (now != last)
+            {
+                last = now;
+                changed = DateTime.UtcNow;
+            }
+            else if (DateTime.UtcNow - changed > quiet)
+            {
+                return now;
+            }
+
+            await Task.Delay(250);
+        }
+    }
+
     public static async Task<T> ScalarAsync<T>(string connectionString, string sql)
     {
         await using var connection = new NpgsqlConnection(connectionString);
