@@ -45,6 +45,28 @@ public sealed class DocumentationLinkTests
     }
 
     [Fact]
+    public void Every_repository_path_a_page_names_in_code_exists()
+    {
+        var missing = new List<string>();
+        int named = 0;
+        foreach (string page in RepositoryFiles().Where(f => f == "README.md" || (f.StartsWith("docs/", StringComparison.Ordinal) && f.EndsWith(".md", StringComparison.Ordinal))))
+        {
+            foreach (string path in MarkdownLinks.CodePaths(File.ReadAllText(Path.Combine(Root, page))))
+            {
+                named++;
+                string full = Path.Combine(Root, path);
+                if (!File.Exists(full) && !Directory.Exists(full))
+                {
+                    missing.Add($"{page}: `{path}`");
+                }
+            }
+        }
+
+        Assert.Equal([], missing);
+        Assert.True(named > 10, $"only {named} paths found in code spans: is the reader still finding them?");
+    }
+
+    [Fact]
     public void No_file_of_the_repository_refers_to_a_path_outside_it()
     {
         var hits = new List<string>();
@@ -102,6 +124,8 @@ public sealed class DocumentationLinkTests
             """;
 
         Assert.Equal(["docs/guide.md#the-schemaforeignkeysfalse-profile", "img/a.png"], MarkdownLinks.Targets(page));
+        Assert.Equal(["scripts/test.sh", "config/rsyslog/"], MarkdownLinks.CodePaths(
+            "Run `scripts/test.sh`, not `scripts/bench.sh --rss-10m`; see `config/rsyslog/`, `config/rsyslog/*.conf`, `tests/…/Fixtures/`, `Spool:Directory`."));
         Assert.Equal(
             new HashSet<string>(["title", "the-schemaforeignkeysfalse-profile", "panels-email-conventions", "panels-email-conventions-1"]),
             MarkdownLinks.Anchors(page));

@@ -21,6 +21,25 @@ internal static partial class MarkdownLinks
         return targets;
     }
 
+    /// <summary>Repository paths named in code spans outside fenced blocks (<c>`scripts/test.sh`</c>); spans with spaces, wildcards or an elision (…) are not paths.</summary>
+    public static List<string> CodePaths(string markdown)
+    {
+        var paths = new List<string>();
+        foreach (string line in Prose(markdown))
+        {
+            foreach (Match span in CodeSpan().Matches(line))
+            {
+                string code = span.Value[1..^1];
+                if (RepositoryPath().IsMatch(code))
+                {
+                    paths.Add(code);
+                }
+            }
+        }
+
+        return paths;
+    }
+
     /// <summary>The anchors GitHub gives the page's headings: lower case, punctuation dropped, spaces as hyphens, repeats numbered.</summary>
     public static HashSet<string> Anchors(string markdown)
     {
@@ -85,6 +104,9 @@ internal static partial class MarkdownLinks
 
     [GeneratedRegex("`[^`]*`")]
     private static partial Regex CodeSpan();
+
+    [GeneratedRegex(@"^(scripts|config|src|tests|docs)/[^\s*<>…]+$")]
+    private static partial Regex RepositoryPath();
 
     [GeneratedRegex(@"^#{1,6}\s+(?<title>.+?)\s*#*\s*$")]
     private static partial Regex Heading();
