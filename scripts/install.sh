@@ -139,7 +139,8 @@ Next steps:
        sudo -u postgres createdb xraysink
        sudo -u postgres psql -d xraysink -v owner_password="\$OWNER_PW" -v writer_password="\$WRITER_PW" \\
          -v reader_password="\$READER_PW" -f $root/scripts/sql/roles.sql
-  2. Set ConnectionStrings:Postgres (…;Database=xraysink;Username=xraysink_writer), the listeners and Xray:TimeZone
+  2. Set ConnectionStrings:Postgres (…;Database=xraysink;Username=xraysink_writer), the listeners, Xray:TimeZone and
+     Listeners:AllowedSources (the shipped file accepts loopback and private ranges only: add your nodes' addresses)
      in $etc/appsettings.json; put the writer's password in a file readable by the xraysink user and name it in
      Database:PasswordFile (docs/security.md, "Secrets"). Reports connect with Reports:ConnectionString
      (…;Username=xraysink_reader): put the reader's password in a file only root reads, e.g.

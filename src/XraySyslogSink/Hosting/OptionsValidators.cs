@@ -4,8 +4,8 @@ using System.Net;
 using System.Reflection;
 using Microsoft.Extensions.Options;
 using XraySyslogSink.Core;
-using XraySyslogSink.Listeners;
 using XraySyslogSink.Listeners.Security;
+using XraySyslogSink.Listeners;
 using XraySyslogSink.Nodes;
 using XraySyslogSink.Pipeline;
 using XraySyslogSink.Spool;
@@ -88,6 +88,14 @@ internal sealed class ListenerOptionsValidator() : SectionValidator<ListenerOpti
         }
 
         RequirePositive(options.IdleTimeout, nameof(options.IdleTimeout), failures);
+        RequirePositive(options.SendTimeout, nameof(options.SendTimeout), failures);
+        foreach ((string name, TimeSpan value) in (ReadOnlySpan<(string, TimeSpan)>)[(nameof(options.EstablishedIdleTimeout), options.EstablishedIdleTimeout), (nameof(options.KeepAliveTime), options.KeepAliveTime)])
+        {
+            if (value < TimeSpan.Zero)
+            {
+                failures.Add($"{Key(name)} must be 00:00:00 (off) or a positive time span (got {value})");
+            }
+        }
         ValidateSecurity(options, failures);
     }
 
@@ -159,9 +167,10 @@ internal sealed class TlsOptionsValidator(IOptions<ListenerOptions> listeners) :
             }
         }
 
-        if (options.ClientCertificates == ClientCertificateMode.None && (options.AllowedClientNames.Length > 0 || options.AllowedClientFingerprints.Length > 0))
+        if (options.ClientCertificates != ClientCertificateMode.Require && (options.AllowedClientNames.Length > 0 || options.AllowedClientFingerprints.Length > 0))
         {
-            failures.Add($"{Key(nameof(options.AllowedClientNames))} and {Key(nameof(options.AllowedClientFingerprints))} need {Key(nameof(options.ClientCertificates))}=Require (or Optional)");
+            // With Optional a node without a certificate is accepted, so the lists would restrict only the nodes that present one.
+            failures.Add($"{Key(nameof(options.AllowedClientNames))} and {Key(nameof(options.AllowedClientFingerprints))} need {Key(nameof(options.ClientCertificates))}=Require (got {options.ClientCertificates}, which accepts a node without a certificate)");
         }
 
         ListenerOptions listening = listeners.Value;

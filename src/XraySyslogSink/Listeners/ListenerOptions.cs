@@ -81,6 +81,51 @@ public sealed class ListenerOptions
     [Range(2048, 64 * 1024 * 1024)]
     public int MaxBufferedBytesPerConnection { get; set; } = 256 * 1024;
 
-    /// <summary>A TCP, TLS or RELP connection that sends nothing for this long is closed (default 1 hour; rsyslog keeps idle connections open).</summary>
+    /// <summary>
+    /// Concurrent connections one network may hold per stream listener (default 256), counted per /24 for IPv4 and
+    /// per /64 for IPv6, so one attacker with many neighbouring addresses cannot take every slot. Further ones are
+    /// closed and counted as <c>too_many_from_prefix</c>.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxConnectionsPerPrefix { get; set; } = 256;
+
+    /// <summary>
+    /// Connections one source address may hold per stream listener before they have sent a valid frame (or, over TLS,
+    /// authenticated with a client certificate); default 8, half of <see cref="MaxConnectionsPerSource"/>. Quiet nodes (syslog-ng opens its connection at start and
+    /// speaks with its first message) fit; a source opening more is refused as <c>too_many_silent_from_source</c>.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxSilentConnectionsPerSource { get; set; } = 8;
+
+    /// <summary>The same budget per /24 (IPv4) or /64 (IPv6) network (default 64); over it: <c>too_many_silent_from_prefix</c>.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxSilentConnectionsPerPrefix { get; set; } = 64;
+
+    /// <summary>
+    /// A TCP, TLS or RELP connection that has not yet sent a valid frame and sends nothing for this long is closed and
+    /// counted as <c>silent_timeout</c> (default 1 hour). Connections that did send valid frames fall under
+    /// <see cref="EstablishedIdleTimeout"/> instead.
+    /// </summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// A connection that has sent valid frames (or authenticated with a client certificate) and then sends nothing for
+    /// this long is closed; <c>00:00:00</c> (the default) never closes it. Senders such as syslog-ng over TLS do not
+    /// notice a close while they are quiet and lose the next line into the dead connection, so the default keeps
+    /// quiet nodes connected and leaves dead peers to <see cref="KeepAliveTime"/>.
+    /// </summary>
+    public TimeSpan EstablishedIdleTimeout { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// TCP keepalive on accepted connections: the first probe after this much silence, then every 30 s, and the
+    /// connection is dropped after 4 unanswered probes (default 5 minutes; <c>00:00:00</c> turns keepalive off). Finds
+    /// peers that vanished without closing (a node rebooted, a NAT forgot the flow) while quiet nodes stay connected.
+    /// </summary>
+    public TimeSpan KeepAliveTime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// A peer that takes nothing we send (RELP acknowledgements) for this long is disconnected (default 1 minute),
+    /// so a client that stops reading cannot hold its session and its unacknowledged window forever.
+    /// </summary>
+    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromMinutes(1);
 }

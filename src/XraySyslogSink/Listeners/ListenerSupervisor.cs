@@ -4,7 +4,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using XraySyslogSink.Core;
-using XraySyslogSink.Listeners.Relp;
 using XraySyslogSink.Listeners.Security;
 using XraySyslogSink.Spool;
 using XraySyslogSink.Telemetry;
@@ -12,136 +11,87 @@ using XraySyslogSink.Telemetry;
 namespace XraySyslogSink.Listeners;
 
 /// <summary>
-/// Owns the UDP, TCP, TLS, RELP and RELP-over-TLS listeners. Started last and stopped first, so at shutdown nothing new is
-/// accepted while the later stages drain; once every listener has stopped it completes the message queue.
+/// Starts the listeners the configuration turns on (UDP, TCP, TLS, RELP, RELP over TLS). Started last and stopped
+/// first, so at shutdown nothing new is accepted while the later stages drain; once every listener has stopped it
+/// completes the message queue.
 /// </summary>
 internal sealed partial class ListenerSupervisor : IHostedService, IAsyncDisposable
 {
     private readonly ListenerOptions _options;
     private readonly ChannelWriter<ReceivedMessage> _messages;
-    private readonly IMessageSpool _spool;
-    private readonly SinkMetrics _metrics;
-    private readonly TimeProvider _timeProvider;
-    private readonly ILogger<ListenerSupervisor> _logger;
     private readonly TlsOptions _tlsOptions;
+    private readonly SinkMetrics _metrics;
+    private readonly ListenerFactory _factory;
     private readonly SourceFilter _sources;
-    private UdpSyslogListener? _udp;
-    private TcpSyslogListener? _tcp;
-    private TcpSyslogListener? _tls;
-    private RelpListener? _relp;
-    private RelpListener? _relpTls;
+    private readonly ILogger<ListenerSupervisor> _logger;
+    private readonly List<IListener> _listeners = [];
     private TlsAuthenticator? _authenticator;
 
     public ListenerSupervisor(IOptions<ListenerOptions> options, IOptions<TlsOptions> tlsOptions, SourceFilter sources, ChannelWriter<ReceivedMessage> messages, IMessageSpool spool, SinkMetrics metrics, TimeProvider timeProvider, ILogger<ListenerSupervisor> logger)
     {
-        _tlsOptions = tlsOptions.Value;
-        _sources = sources;
-        _spool = spool;
         _options = options.Value;
+        _tlsOptions = tlsOptions.Value;
         _messages = messages;
         _metrics = metrics;
-        _timeProvider = timeProvider;
         _logger = logger;
+        _sources = sources;
+        _factory = new ListenerFactory(_options, sources, spool, metrics, timeProvider, logger);
     }
 
     /// <summary>The bound UDP address (with the real port when configured as 0), or null when off.</summary>
-    public IPEndPoint? UdpEndPoint => _udp?.LocalEndPoint;
+    public IPEndPoint? UdpEndPoint => EndPointOf(ListenerKind.Udp);
 
     /// <summary>The bound TCP address, or null when off.</summary>
-    public IPEndPoint? TcpEndPoint => _tcp?.LocalEndPoint;
+    public IPEndPoint? TcpEndPoint => EndPointOf(ListenerKind.Tcp);
 
     /// <summary>The bound RELP address, or null when off.</summary>
-    public IPEndPoint? RelpEndPoint => _relp?.LocalEndPoint;
+    public IPEndPoint? RelpEndPoint => EndPointOf(ListenerKind.Relp);
 
     /// <summary>The bound TLS (RFC 5425) address, or null when off.</summary>
-    public IPEndPoint? TlsEndPoint => _tls?.LocalEndPoint;
+    public IPEndPoint? TlsEndPoint => EndPointOf(ListenerKind.Tls);
 
     /// <summary>The bound RELP-over-TLS address, or null when off.</summary>
-    public IPEndPoint? RelpTlsEndPoint => _relpTls?.LocalEndPoint;
+    public IPEndPoint? RelpTlsEndPoint => EndPointOf(ListenerKind.RelpTls);
+
+    /// <summary>The running listeners (for tests).</summary>
+    internal IReadOnlyList<IListener> Listeners => _listeners;
+
+    public IPEndPoint? EndPointOf(ListenerKind kind) => _listeners.Find(listener => listener.Kind == kind)?.LocalEndPoint;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        // Validated at start; parsing again here only turns the text into end points.
-        IPEndPoint? udp = ListenAddress.TryParse(_options.Udp, out IPEndPoint? parsedUdp, out string? udpError) ? parsedUdp : throw new InvalidOperationException(udpError);
-        IPEndPoint? tcp = ListenAddress.TryParse(_options.Tcp, out IPEndPoint? parsedTcp, out string? tcpError) ? parsedTcp : throw new InvalidOperationException(tcpError);
-        IPEndPoint? relp = ListenAddress.TryParse(_options.Relp, out IPEndPoint? parsedRelp, out string? relpError) ? parsedRelp : throw new InvalidOperationException(relpError);
-        IPEndPoint? tls = ListenAddress.TryParse(_options.Tls, out IPEndPoint? parsedTls, out string? tlsError) ? parsedTls : throw new InvalidOperationException(tlsError);
-        IPEndPoint? relpTls = ListenAddress.TryParse(_options.RelpTls, out IPEndPoint? parsedRelpTls, out string? relpTlsError) ? parsedRelpTls : throw new InvalidOperationException(relpTlsError);
-        if (udp is null && tcp is null && relp is null && tls is null && relpTls is null)
+        List<(ListenerKind Kind, IPEndPoint EndPoint)> configured = ListenerFactory.Configured(_options);
+        if (configured.Count == 0)
         {
             LogNoListeners();
         }
 
-        if (tls is not null || relpTls is not null)
+        foreach (string warning in ListenerExposure.Warnings(configured, _tlsOptions, _sources))
+        {
+            LogExposed(warning);
+        }
+
+        if (configured.Exists(listener => ListenerFactory.IsTls(listener.Kind)))
         {
             _authenticator = TlsAuthenticator.Create(_tlsOptions, _metrics, _logger);
         }
 
-        if (udp is not null)
+        foreach ((ListenerKind kind, IPEndPoint endPoint) in configured)
         {
-            _udp = new UdpSyslogListener(udp, _options, _sources, _spool, _metrics, _timeProvider, _logger);
-            _udp.Start();
-        }
-
-        if (tcp is not null)
-        {
-            _tcp = new TcpSyslogListener(tcp, _options, null, _sources, _spool, _metrics, _timeProvider, _logger);
-            _tcp.Start();
-        }
-
-        if (tls is not null)
-        {
-            _tls = new TcpSyslogListener(tls, _options, _authenticator, _sources, _spool, _metrics, _timeProvider, _logger);
-            _tls.Start();
-        }
-
-        if (relp is not null)
-        {
-            _relp = new RelpListener(relp, _options, null, _sources, _spool, _metrics, _timeProvider, _logger);
-            _relp.Start();
-        }
-
-        if (relpTls is not null)
-        {
-            _relpTls = new RelpListener(relpTls, _options, _authenticator, _sources, _spool, _metrics, _timeProvider, _logger);
-            _relpTls.Start();
+            IListener listener = _factory.Create(kind, endPoint, _authenticator);
+            _listeners.Add(listener);
+            listener.Start();
         }
 
         return Task.CompletedTask;
     }
 
+    /// <summary>Stops every listener at once; RELP sessions first acknowledge what they appended, until the shutdown timeout.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         try
         {
-            if (_udp is not null)
-            {
-                await _udp.DisposeAsync();
-                _udp = null;
-            }
-
-            foreach (TcpSyslogListener? stream in (TcpSyslogListener?[])[_tcp, _tls])
-            {
-                if (stream is not null)
-                {
-                    await stream.DisposeAsync().AsTask().WaitAsync(cancellationToken);
-                }
-            }
-
-            _tcp = null;
-            _tls = null;
-            foreach (RelpListener? relp in (RelpListener?[])[_relp, _relpTls])
-            {
-                if (relp is not null)
-                {
-                    // Sessions first acknowledge what they appended; the shutdown timeout cuts that short.
-                    await relp.StopAsync(cancellationToken);
-                    await relp.DisposeAsync();
-                }
-            }
-
-            _relp = null;
-            _relpTls = null;
+            await Task.WhenAll(_listeners.Select(listener => listener.StopAsync(cancellationToken)));
         }
         finally
         {
@@ -151,39 +101,18 @@ internal sealed partial class ListenerSupervisor : IHostedService, IAsyncDisposa
 
     public async ValueTask DisposeAsync()
     {
-        if (_udp is not null)
+        foreach (IListener listener in _listeners)
         {
-            await _udp.DisposeAsync();
-            _udp = null;
+            await listener.DisposeAsync();
         }
 
-        if (_tcp is not null)
-        {
-            await _tcp.DisposeAsync();
-            _tcp = null;
-        }
-
-        if (_tls is not null)
-        {
-            await _tls.DisposeAsync();
-            _tls = null;
-        }
-
-        if (_relp is not null)
-        {
-            await _relp.DisposeAsync();
-            _relp = null;
-        }
-
-        if (_relpTls is not null)
-        {
-            await _relpTls.DisposeAsync();
-            _relpTls = null;
-        }
-
+        _listeners.Clear();
         _authenticator?.Dispose();
         _authenticator = null;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Warning}")]
+    private partial void LogExposed(string warning);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Listeners:Udp, Listeners:Tcp, Listeners:Tls, Listeners:Relp and Listeners:RelpTls are all empty: nothing will be received")]
     private partial void LogNoListeners();

@@ -14,7 +14,7 @@ namespace XraySyslogSink.Listeners;
 /// when the spool is full the datagram is dropped and counted, because a UDP sender cannot be
 /// slowed down and a stalled loop would only move the loss into the kernel, uncounted.
 /// </summary>
-internal sealed partial class UdpSyslogListener : IAsyncDisposable
+internal sealed partial class UdpSyslogListener : IListener
 {
     // The largest UDP payload; receiving into a buffer this size lets oversize datagrams be recognised.
     private const int MaxDatagramSize = 65_535;
@@ -71,9 +71,14 @@ internal sealed partial class UdpSyslogListener : IAsyncDisposable
         }
     }
 
+    public ListenerKind Kind => ListenerKind.Udp;
+
     public IPEndPoint LocalEndPoint { get; }
 
     public void Start() => _loop = Task.Run(ReceiveLoopAsync, CancellationToken.None);
+
+    /// <summary>A datagram is taken whole or not at all: nothing to finish, so stopping is disposing.</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => DisposeAsync().AsTask();
 
     public async ValueTask DisposeAsync()
     {

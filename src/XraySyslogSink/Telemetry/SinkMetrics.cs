@@ -31,6 +31,7 @@ public sealed class SinkMetrics : IDisposable
     private readonly Counter<long> _relpSessionsOpened;
     private readonly Counter<long> _relpSessionsClosed;
     private readonly Counter<long> _relpFramesRejected;
+    private readonly Counter<long> _logSuppressed;
     private readonly Counter<long> _cacheHits;
     private readonly Counter<long> _cacheMisses;
     private readonly List<(string Stage, Func<int> Depth, int Capacity)> _queues = [];
@@ -39,6 +40,7 @@ public sealed class SinkMetrics : IDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _rejectedByReason = new(StringComparer.Ordinal);
     private IParkedRows? _newValues;
 
+    private long _totalLogSuppressed;
     private long _totalMessages;
     private long _totalBytes;
     private long _totalParsed;
@@ -71,6 +73,7 @@ public sealed class SinkMetrics : IDisposable
         _relpSessionsOpened = _meter.CreateCounter<long>("xraysink.relp.sessions.opened", "{session}", "RELP sessions accepted.");
         _relpSessionsClosed = _meter.CreateCounter<long>("xraysink.relp.sessions.closed", "{session}", "RELP sessions ended, by reason.");
         _relpFramesRejected = _meter.CreateCounter<long>("xraysink.relp.frames.rejected", "{frame}", "RELP frames that ended their session, by reason.");
+        _logSuppressed = _meter.CreateCounter<long>("xraysink.log.suppressed", "{line}", "Per-connection log lines over the per-peer limit (5 a minute per address): counted, not written.");
         _cacheHits = _meter.CreateCounter<long>("xraysink.dimension_cache.hits", "{lookup}", "Dimension values found in memory, by dimension.");
         _cacheMisses = _meter.CreateCounter<long>("xraysink.dimension_cache.misses", "{lookup}", "Dimension values the writer had to resolve in PostgreSQL, by dimension.");
         _meter.CreateObservableGauge("xraysink.queue.depth", ObserveQueues, "{item}", "Items waiting between stages, by stage.");
@@ -260,6 +263,16 @@ public sealed class SinkMetrics : IDisposable
         RelpSessionOpened();
         RelpSessionClosed("too_many_sessions");
     }
+
+    /// <summary>A per-peer log line over its limit, not written.</summary>
+    public void LogSuppressed()
+    {
+        _logSuppressed.Add(1);
+        Interlocked.Increment(ref _totalLogSuppressed);
+    }
+
+    /// <summary>Per-peer log lines suppressed so far.</summary>
+    public long TotalLogSuppressed => Interlocked.Read(ref _totalLogSuppressed);
 
     public void RelpFrameRejected(string reason) =>
         _relpFramesRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));

@@ -146,6 +146,45 @@ public sealed class RelpTests(PostgresServer postgres, ITestOutputHelper output)
         Assert.Equal(0L, await Database.ScalarAsync<long>(sink.ConnectionString, "SELECT count(*) FROM logs"));
     }
 
+    [Fact]
+    public async Task A_client_that_stops_reading_acknowledgements_is_disconnected_after_the_send_timeout()
+    {
+        // Oversize frames are acknowledged but never spooled: the test makes many answers cheaply.
+        await using SinkUnderTest sink = await SinkUnderTest.StartAsync(await postgres.CreateDatabaseAsync(), RelpOn, "--Listeners:SendTimeout=00:00:02", "--Listeners:MaxMessageSize=64");
+        using var client = new TcpClient(AddressFamily.InterNetwork) { ReceiveBufferSize = 4096 };
+        await client.ConnectAsync(sink.RelpEndPoint!);
+        NetworkStream stream = client.GetStream();
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        Task writing = Task.Run(async () =>
+        {
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(Frame(1, "open", "relp_version=0\nrelp_software=test\ncommands=syslog")), giveUp.Token);
+            string data = "<30>Nov 17 10:00:00 node-1 xray: " + new string('x', 100);
+            var window = new StringBuilder();
+            try
+            {
+                for (int txnr = 2; !giveUp.IsCancellationRequested; txnr++)
+                {
+                    window.Append(Frame(txnr, "syslog", data));
+                    if (txnr % 100 == 0)
+                    {
+                        // Never reads an answer: the collector's send buffer and our receive window fill up.
+                        await stream.WriteAsync(Encoding.ASCII.GetBytes(window.ToString()), giveUp.Token);
+                        window.Clear();
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException)
+            {
+                // Disconnected by the collector (or the test gave up).
+            }
+        });
+
+        bool disconnected = await Eventually.TrueAsync(() => sink.Metrics.TotalRejected("send_timeout") == 1, TimeSpan.FromSeconds(45));
+        await giveUp.CancelAsync();
+        await writing;
+        Assert.True(disconnected, "the session of a client that reads no acknowledgements was not closed");
+    }
+
     /// <summary>Asserts that every generated line is a row, counts rows present more than once, and returns that count.</summary>
     private static async Task<long> AssertEveryLineOnceAsync(string connectionString, int lines, long maxDuplicates)
     {

@@ -18,6 +18,9 @@ public sealed class SecurityConfigurationTests : IDisposable
     [InlineData("--Listeners:AllowedSourcesByListener:Udp:0=nonsense", "Listeners:AllowedSourcesByListener:Udp")]
     [InlineData("--Listeners:MaxBufferedBytesPerConnection=4096", "Listeners:MaxBufferedBytesPerConnection")]
     [InlineData("--Listeners:MaxConnectionsPerSource=0", "Listeners:MaxConnectionsPerSource")]
+    [InlineData("--Listeners:MaxConnectionsPerPrefix=0", "Listeners:MaxConnectionsPerPrefix")]
+    [InlineData("--Listeners:MaxSilentConnectionsPerSource=0", "Listeners:MaxSilentConnectionsPerSource")]
+    [InlineData("--Listeners:SendTimeout=-00:00:01", "Listeners:SendTimeout")]
     [InlineData("--Listeners:Tls=collector:6514", "Listeners:Tls")]
     [InlineData("--Listeners:RelpTls=127.0.0.1:99999", "Listeners:RelpTls")]
     [InlineData("--Tls:HandshakeTimeout=00:00:00", "Tls:HandshakeTimeout")]
@@ -54,13 +57,23 @@ public sealed class SecurityConfigurationTests : IDisposable
         await AssertStartFailsAsync("Tls:AllowedClientNames", "--Tls:AllowedClientNames:0=node-1");
     }
 
+    [Theory]
+    [InlineData("--Tls:AllowedClientNames:0=node-1")]
+    [InlineData("--Tls:AllowedClientFingerprints:0=AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89")]
+    public async Task Optional_client_certificates_with_allow_lists_are_contradictory_and_refused_naming_the_keys(string list)
+    {
+        OptionsValidationException error = await AssertStartFailsAsync("Tls:AllowedClientNames", "--Tls:ClientCertificates=Optional", list);
+        Assert.Contains(error.Failures, failure => failure.Contains("Tls:ClientCertificates=Require", StringComparison.Ordinal) && failure.Contains("Tls:AllowedClientFingerprints", StringComparison.Ordinal));
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private static async Task AssertStartFailsAsync(string key, params string[] arguments)
+    private static async Task<OptionsValidationException> AssertStartFailsAsync(string key, params string[] arguments)
     {
         using IHost host = SinkHost.Build([.. arguments, "--ConnectionStrings:Postgres=Host=127.0.0.1;Port=1", "--Listeners:Udp=", "--Listeners:Tcp="], logging => logging.ClearProviders());
         OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
         Assert.True(error.Failures.Any(failure => failure.StartsWith(key, StringComparison.Ordinal)), string.Join("\n", error.Failures));
+        return error;
     }
 
     private (string Certificate, string Key) WriteSelfSigned(string name)

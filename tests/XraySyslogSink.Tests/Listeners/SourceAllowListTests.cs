@@ -3,8 +3,8 @@ using System.IO.Pipelines;
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using XraySyslogSink.Core;
-using XraySyslogSink.Listeners;
 using XraySyslogSink.Listeners.Security;
+using XraySyslogSink.Listeners;
 
 namespace XraySyslogSink.Tests.Listeners;
 
@@ -100,25 +100,6 @@ public sealed class SourceAllowListTests
     {
         var options = new ListenerOptions { AllowedSourcesByListener = new(StringComparer.OrdinalIgnoreCase) { ["Ftp"] = ["10.0.0.0/8"] } };
         Assert.StartsWith("Listeners:AllowedSourcesByListener:Ftp", SourceFilter.Validate(options), StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Admission_enforces_the_total_and_the_per_source_limits()
-    {
-        var options = new ListenerOptions { MaxConnections = 3, MaxConnectionsPerSource = 2, AllowedSources = ["127.0.0.0/8"] };
-        using var filter = new SourceFilter(options, NullLogger.Instance);
-        var admission = new ConnectionAdmission(filter, ListenerKind.Tcp, options);
-        InetValue a = Address("127.0.0.1");
-        InetValue b = Address("127.0.0.2");
-        Assert.Equal(ConnectionAdmission.SourceNotAllowed, admission.TryAdmit(Address("10.0.0.1")));
-        Assert.Null(admission.TryAdmit(a));
-        Assert.Null(admission.TryAdmit(a));
-        Assert.Equal(ConnectionAdmission.TooManyFromSource, admission.TryAdmit(a));
-        Assert.Null(admission.TryAdmit(b));
-        Assert.Equal(ConnectionAdmission.TooManyConnections, admission.TryAdmit(b));
-        admission.Release(a);
-        Assert.Null(admission.TryAdmit(b));
-        Assert.Equal(3, admission.Total);
     }
 
     [Theory]

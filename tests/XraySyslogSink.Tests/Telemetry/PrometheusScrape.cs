@@ -107,6 +107,7 @@ internal static class PrometheusScrape
         metrics.UdpDropped("spool_full");
         metrics.ConnectionAccepted("tcp");
         metrics.ConnectionRejected("tcp", "too_many_connections");
+        metrics.LogSuppressed();
         metrics.RelpSessionOpened();
         metrics.RelpSessionClosed("closed");
         metrics.RelpFrameRejected("bad_txnr");

@@ -1,15 +1,30 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net;
-using System.Net.Sockets;
 using System.Threading.Channels;
-using Microsoft.Extensions.Logging;
 using XraySyslogSink.Core;
 using XraySyslogSink.Listeners.Security;
+using XraySyslogSink.Listeners.Streams;
 using XraySyslogSink.Spool;
 using XraySyslogSink.Telemetry;
 
 namespace XraySyslogSink.Listeners.Relp;
+
+/// <summary>
+/// The RELP protocol handler (rsyslog's <c>omrelp</c>, plain or <c>tls="on"</c>) of the stream listener core: runs a
+/// <see cref="RelpSession"/> for each connection. A session refused at accept for the total limit is counted as one.
+/// </summary>
+internal sealed class RelpHandler(IMessageSpool spool, ListenerOptions options, SinkMetrics metrics, TimeProvider timeProvider) : IStreamHandler
+{
+    public Task RunAsync(StreamConnection connection) => new RelpSession(connection, spool, options, metrics, timeProvider).RunAsync();
+
+    public void OnRefused(string reason)
+    {
+        if (reason == ConnectionAdmission.TooManyConnections)
+        {
+            metrics.RelpSessionRefused();
+        }
+    }
+}
 
 /// <summary>
 /// One RELP connection. The receive side parses frames in order and appends each <c>syslog</c> message to the
@@ -17,39 +32,35 @@ namespace XraySyslogSink.Listeners.Relp;
 /// It takes every answer that is waiting, waits once for the highest sequence among them and sends them in one
 /// write, so a client's whole window costs one sync rather than one per message.
 /// </summary>
-internal sealed partial class RelpSession
+internal sealed class RelpSession
 {
-    // Bounds the answers a client can have outstanding with us; a client that ignores its window waits here.
-    private const int MaxPendingResponses = 4096;
+    // The window: commands a client may have unanswered with us. RELP does not negotiate one (librelp's default is
+    // 128); past this the session stops reading, so a client that ignores its window waits, and one that stops
+    // reading our answers altogether is cut by Listeners:SendTimeout.
+    internal const int MaxPendingResponses = 1024;
     private const int MaxResponsesPerWrite = 1024;
 
-    private readonly Stream _stream;
-    private readonly EndPoint? _remote;
-    private readonly InetValue _peer;
+    private readonly StreamConnection _connection;
     private readonly IMessageSpool _spool;
     private readonly ListenerOptions _options;
     private readonly SinkMetrics _metrics;
     private readonly TimeProvider _timeProvider;
-    private readonly ILogger _logger;
     private readonly CancellationToken _stop;
     private readonly CancellationToken _abort;
     private readonly Channel<PendingResponse> _responses = Channel.CreateBounded<PendingResponse>(
         new BoundedChannelOptions(MaxPendingResponses) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
 
-    /// <param name="stop">Stop reading new commands; what was already taken is still acknowledged.</param>
-    /// <param name="abort">Give up at once, acknowledged or not (the shutdown timeout has passed).</param>
-    public RelpSession(Stream stream, EndPoint? remote, InetValue peer, IMessageSpool spool, ListenerOptions options, SinkMetrics metrics, TimeProvider timeProvider, ILogger logger, CancellationToken stop, CancellationToken abort)
+    private volatile bool _sendTimedOut;
+
+    public RelpSession(StreamConnection connection, IMessageSpool spool, ListenerOptions options, SinkMetrics metrics, TimeProvider timeProvider)
     {
-        _stream = stream;
-        _remote = remote;
-        _peer = peer;
+        _connection = connection;
         _spool = spool;
         _options = options;
         _metrics = metrics;
         _timeProvider = timeProvider;
-        _logger = logger;
-        _stop = stop;
-        _abort = abort;
+        _stop = connection.Stopping;
+        _abort = connection.Aborted;
     }
 
     private enum ResponseKind : byte
@@ -62,123 +73,80 @@ internal sealed partial class RelpSession
         Closed,
     }
 
-    private enum SessionEnd
+    /// <summary>
+    /// Runs the session to its end, acknowledging everything it appended; ends other than the peer closing are
+    /// thrown as <see cref="ConnectionEndException"/> for the listener core to report.
+    /// </summary>
+    public async Task RunAsync()
     {
-        ClientClose,
-        Disconnected,
-        ProtocolError,
-        IdleTimeout,
-        Shutdown,
-        IOError,
-        TlsOnPlainPort,
-        BufferLimit,
-    }
-
-    /// <summary>Check the first bytes for a TLS ClientHello (on the plain RELP port).</summary>
-    public bool DetectTls { get; init; }
-
-    /// <summary>Runs the session to its end; the stream is disposed. Tells the listener when it ended for a reason it counts.</summary>
-    public async Task<StreamEnd> RunAsync()
-    {
-        EndPoint? remote = _remote;
-        InetValue peer = _peer;
-        Stream stream = _stream;
-        PipeReader input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024));
-        PipeWriter output = PipeWriter.Create(stream);
+        PipeWriter output = _connection.Output;
         _metrics.RelpSessionOpened();
-        LogSessionStarted(remote);
-        Task<bool> acknowledging = AcknowledgeAsync(output, remote);
-        SessionEnd end;
+        Task<bool> acknowledging = AcknowledgeAsync(output);
+        ConnectionEnd end;
+        string? detail = null;
         try
         {
-            end = await ReceiveAsync(input, peer, remote);
+            end = await ReceiveAsync();
         }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        catch (ConnectionEndException ex)
         {
-            end = SessionEnd.Shutdown;
+            (end, detail) = (ex.End, ex.Detail);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
+        {
+            // Stopping, or the spool no longer takes messages: the daemon is stopping.
+            end = ConnectionEnd.Shutdown;
         }
         catch (IOException ex)
         {
-            LogConnectionError(remote, ex.Message);
-            end = SessionEnd.IOError;
-        }
-        catch (ChannelClosedException)
-        {
-            // The spool no longer takes messages: the daemon is stopping.
-            end = SessionEnd.Shutdown;
+            (end, detail) = (ConnectionEnd.IOError, ex.Message);
         }
         finally
         {
             _responses.Writer.TryComplete();
         }
 
+        if (_sendTimedOut)
+        {
+            // The acknowledge side gave up on the peer; whatever the receive side saw after that is a consequence.
+            (end, detail) = (ConnectionEnd.SendTimeout, null);
+        }
+
         try
         {
             // Everything appended is acknowledged before the session goes, so a stop duplicates nothing.
             bool peerListening = await acknowledging;
-            if (peerListening && end is not (SessionEnd.Disconnected or SessionEnd.IOError or SessionEnd.TlsOnPlainPort))
+            if (peerListening && end is not (ConnectionEnd.Closed or ConnectionEnd.IOError))
             {
                 RelpResponseWriter.WriteServerClose(output);
-                await output.FlushAsync(_abort);
+                await _connection.FlushAsync();
             }
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or ConnectionEndException)
         {
             // The peer is gone or the shutdown timeout passed; unacknowledged messages will be resent by the client.
         }
-        finally
-        {
-            await input.CompleteAsync();
-            await output.CompleteAsync();
-            await stream.DisposeAsync();
-            string reason = EndName(end);
-            _metrics.RelpSessionClosed(reason);
-            LogSessionEnded(remote, reason);
-        }
 
-        return end switch
+        _metrics.RelpSessionClosed(end.Name());
+        if (end is not (ConnectionEnd.Closed or ConnectionEnd.ClientClose))
         {
-            SessionEnd.TlsOnPlainPort => StreamEnd.TlsOnPlainPort,
-            SessionEnd.BufferLimit => StreamEnd.BufferLimit,
-            _ => StreamEnd.Closed,
-        };
+            throw new ConnectionEndException(end, detail);
+        }
     }
 
-    private async Task<SessionEnd> ReceiveAsync(PipeReader input, InetValue peer, EndPoint? remote)
+    private async Task<ConnectionEnd> ReceiveAsync()
     {
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(_stop);
+        PipeReader input = _connection.Input;
+        InetValue peer = _connection.Peer;
         int expected = 1;
         bool opened = false;
         // A syslog frame may carry up to MaxOctetCount: a message over MaxMessageSize is still read whole,
         // counted and acknowledged (as TCP discards it), because refusing it would make the client resend it forever.
         int maxDataLength = Math.Max(_options.MaxOctetCount, RelpOffers.MaxOfferLength);
-        bool firstBytes = DetectTls;
         while (true)
         {
-            idle.CancelAfter(_options.IdleTimeout);
-            ReadResult read;
-            try
-            {
-                read = await input.ReadAsync(idle.Token);
-            }
-            catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
-            {
-                LogIdleTimeout(remote, _options.IdleTimeout);
-                return SessionEnd.IdleTimeout;
-            }
-
+            ReadResult read = await _connection.ReadAsync();
             ReadOnlySequence<byte> buffer = read.Buffer;
-            StreamStart start = MisdirectedTls.Gate(input, read, ref firstBytes);
-            if (start != StreamStart.Plain)
-            {
-                if (start == StreamStart.Tls)
-                {
-                    return SessionEnd.TlsOnPlainPort;
-                }
-
-                continue;
-            }
-
             long messages = 0;
             long bytes = 0;
             DateTimeOffset receivedAt = _timeProvider.GetUtcNow();
@@ -194,7 +162,7 @@ internal sealed partial class RelpSession
 
                     if (status == RelpFrameStatus.Malformed)
                     {
-                        return Reject(remote, error.ReasonName());
+                        throw Reject(error.ReasonName());
                     }
 
                     if (frame.TransactionNumber == 0)
@@ -205,7 +173,7 @@ internal sealed partial class RelpSession
 
                     if (frame.TransactionNumber != expected)
                     {
-                        return Reject(remote, "txnr_out_of_order");
+                        throw Reject("txnr_out_of_order");
                     }
 
                     expected = RelpFrameParser.NextTransactionNumber(expected);
@@ -230,7 +198,7 @@ internal sealed partial class RelpSession
                             break;
 
                         case RelpCommand.Syslog:
-                            return Reject(remote, "syslog_before_open");
+                            throw Reject("syslog_before_open");
 
                         case RelpCommand.Open:
                             RelpOpenVerdict verdict = opened ? RelpOpenVerdict.Accept : RelpOffers.Judge(frame.Data);
@@ -241,18 +209,19 @@ internal sealed partial class RelpSession
                             await _responses.Writer.WriteAsync(new PendingResponse(frame.TransactionNumber, -1, answer), _stop);
                             if (verdict != RelpOpenVerdict.Accept)
                             {
-                                return Reject(remote, "open_refused");
+                                throw Reject("open_refused");
                             }
 
                             opened = true;
+                            _connection.MarkEstablished();
                             break;
 
                         case RelpCommand.Close:
                             await _responses.Writer.WriteAsync(new PendingResponse(frame.TransactionNumber, -1, ResponseKind.Closed), _stop);
-                            return SessionEnd.ClientClose;
+                            return ConnectionEnd.ClientClose;
 
                         default:
-                            return Reject(remote, "unknown_command");
+                            throw Reject("unknown_command");
                     }
                 }
             }
@@ -273,19 +242,15 @@ internal sealed partial class RelpSession
                     _metrics.MessageIncomplete(Transport.Relp);
                 }
 
-                return SessionEnd.Disconnected;
+                return ConnectionEnd.Closed;
             }
 
-            if (buffer.Length > _options.MaxBufferedBytesPerConnection)
-            {
-                LogBufferLimit(remote, _options.MaxBufferedBytesPerConnection);
-                return SessionEnd.BufferLimit;
-            }
+            _connection.LimitBuffered(buffer.Length);
         }
     }
 
     /// <summary>Answers in command order; returns false when the peer stopped listening.</summary>
-    private async Task<bool> AcknowledgeAsync(PipeWriter output, EndPoint? remote)
+    private async Task<bool> AcknowledgeAsync(PipeWriter output)
     {
         ChannelReader<PendingResponse> pending = _responses.Reader;
         var batch = new List<PendingResponse>(64);
@@ -319,7 +284,7 @@ internal sealed partial class RelpSession
                     });
                 }
 
-                System.IO.Pipelines.FlushResult flushed = await output.FlushAsync(_abort);
+                FlushResult flushed = await _connection.FlushAsync();
                 if (flushed.IsCompleted)
                 {
                     return false;
@@ -328,9 +293,9 @@ internal sealed partial class RelpSession
 
             return true;
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or ConnectionEndException)
         {
-            LogAcknowledgeFailed(remote, ex.Message);
+            _sendTimedOut = ex is ConnectionEndException { End: ConnectionEnd.SendTimeout };
             // Keep the receive side from waiting on a full queue nobody drains.
             while (pending.TryRead(out _))
             {
@@ -341,11 +306,10 @@ internal sealed partial class RelpSession
         }
     }
 
-    private SessionEnd Reject(EndPoint? remote, string reason)
+    private ConnectionEndException Reject(string reason)
     {
         _metrics.RelpFrameRejected(reason);
-        LogRejected(remote, reason);
-        return SessionEnd.ProtocolError;
+        return new ConnectionEndException(ConnectionEnd.ProtocolError, reason);
     }
 
     /// <summary>A trailing LF, CR or NUL some senders add is framing, not content.</summary>
@@ -366,38 +330,5 @@ internal sealed partial class RelpSession
         return data;
     }
 
-    private static string EndName(SessionEnd end) => end switch
-    {
-        SessionEnd.ClientClose => "client_close",
-        SessionEnd.Disconnected => "disconnected",
-        SessionEnd.ProtocolError => "protocol_error",
-        SessionEnd.IdleTimeout => "idle_timeout",
-        SessionEnd.Shutdown => "shutdown",
-        SessionEnd.TlsOnPlainPort => MisdirectedTls.Reason,
-        SessionEnd.BufferLimit => StreamEndReasons.BufferLimit,
-        _ => "io_error",
-    };
-
     private readonly record struct PendingResponse(int TransactionNumber, long Sequence, ResponseKind Kind);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing RELP session from {Remote}: more than {Limit} bytes buffered (Listeners:MaxBufferedBytesPerConnection)")]
-    private partial void LogBufferLimit(EndPoint? remote, int limit);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "RELP session from {Remote} started")]
-    private partial void LogSessionStarted(EndPoint? remote);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "RELP session from {Remote} ended: {Reason}")]
-    private partial void LogSessionEnded(EndPoint? remote, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing RELP session from {Remote}: {Reason}")]
-    private partial void LogRejected(EndPoint? remote, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "RELP session from {Remote} idle for {Timeout}; closed")]
-    private partial void LogIdleTimeout(EndPoint? remote, TimeSpan timeout);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "RELP session from {Remote} failed: {Error}")]
-    private partial void LogConnectionError(EndPoint? remote, string error);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "RELP session from {Remote}: acknowledgements stopped: {Error}")]
-    private partial void LogAcknowledgeFailed(EndPoint? remote, string error);
 }

@@ -13,20 +13,6 @@ internal enum StreamStart
     NeedMoreData,
 }
 
-/// <summary>Why a stream connection's read loop ended.</summary>
-internal enum StreamEnd
-{
-    Closed,
-    TlsOnPlainPort,
-    BufferLimit,
-}
-
-/// <summary>The counter reasons of <see cref="StreamEnd"/>.</summary>
-internal static class StreamEndReasons
-{
-    public const string BufferLimit = "buffer_limit";
-}
-
 /// <summary>
 /// Recognises a TLS ClientHello arriving on a plain-text port (a node configured for TLS pointed at
 /// <c>Listeners:Tcp</c> or <c>Listeners:Relp</c>): a TLS handshake record starts 0x16 0x03 0x00-0x04, which no
@@ -62,31 +48,6 @@ internal sealed partial class MisdirectedTls
         }
 
         return LooksLikeClientHello(buffer) ? StreamStart.Tls : StreamStart.Plain;
-    }
-
-    /// <summary>
-    /// The first-read check of a plain-port read loop while <paramref name="pending"/>: returns
-    /// <see cref="StreamStart.Tls"/> (close the connection), <see cref="StreamStart.NeedMoreData"/> (the buffer was
-    /// left unconsumed: read again) or <see cref="StreamStart.Plain"/> (go on; <paramref name="pending"/> is cleared).
-    /// </summary>
-    public static StreamStart Gate(System.IO.Pipelines.PipeReader reader, System.IO.Pipelines.ReadResult read, ref bool pending)
-    {
-        if (!pending)
-        {
-            return StreamStart.Plain;
-        }
-
-        StreamStart start = Inspect(read);
-        if (start == StreamStart.NeedMoreData)
-        {
-            reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
-        }
-        else
-        {
-            pending = false;
-        }
-
-        return start;
     }
 
     /// <summary>Whether the first bytes of a connection are a TLS handshake record header.</summary>

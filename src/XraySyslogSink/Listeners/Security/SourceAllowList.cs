@@ -8,7 +8,7 @@ namespace XraySyslogSink.Listeners.Security;
 /// <summary>
 /// An immutable list of CIDR networks (<c>10.0.0.0/8</c>, <c>2001:db8::/32</c>, or a bare address for one host).
 /// <see cref="Allows"/> is a loop over two small arrays of masks: no allocation, safe for the UDP receive loop.
-/// An empty list allows everyone. IPv4 peers are matched against the IPv4 entries only (an IPv4-mapped IPv6
+/// An empty list allows everyone; the entry <c>private</c> stands for loopback and the private ranges. IPv4 peers are matched against the IPv4 entries only (an IPv4-mapped IPv6
 /// peer such as <c>::ffff:10.1.2.3</c> is matched as <c>10.1.2.3</c>, since the listeners unmap it first).
 /// </summary>
 public sealed class SourceAllowList
@@ -44,7 +44,7 @@ public sealed class SourceAllowList
 
         var v4 = new List<(uint, uint)>();
         var v6 = new List<(ulong, ulong, ulong, ulong)>();
-        foreach (string raw in entries)
+        foreach (string raw in entries.SelectMany(Expand))
         {
             string entry = raw.Trim();
             int slash = entry.IndexOf('/', StringComparison.Ordinal);
@@ -100,6 +100,12 @@ public sealed class SourceAllowList
         return true;
     }
 
+    /// <summary>The keyword entry that stands for loopback and the private ranges (the shipped configuration's list).</summary>
+    public const string Private = "private";
+
+    /// <summary>What <see cref="Private"/> stands for: loopback, RFC 1918 and IPv6 unique local addresses.</summary>
+    public static IReadOnlyList<string> PrivateNetworks { get; } = ["127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"];
+
     /// <summary>True when <paramref name="peer"/> is inside one of the networks, or the list is empty.</summary>
     public bool Allows(InetValue peer)
     {
@@ -134,6 +140,11 @@ public sealed class SourceAllowList
 
         return false;
     }
+
+    // One keyword, so the shipped list is a single array element: a list the operator writes from index 0 replaces it
+    // whole, instead of .NET configuration merging the two arrays index by index.
+    private static IEnumerable<string> Expand(string entry) =>
+        string.Equals(entry.Trim(), Private, StringComparison.OrdinalIgnoreCase) ? PrivateNetworks : [entry];
 
     public override string ToString() => AllowsEveryone ? "everyone" : string.Join(", ", Entries);
 }

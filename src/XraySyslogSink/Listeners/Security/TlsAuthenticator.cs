@@ -4,6 +4,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
+using XraySyslogSink.Core;
 using XraySyslogSink.Telemetry;
 
 namespace XraySyslogSink.Listeners.Security;
@@ -65,7 +66,8 @@ internal sealed partial class TlsAuthenticator : IDisposable
     /// Runs the server handshake over <paramref name="inner"/>. Returns the secured stream, or null after counting
     /// the refusal under <paramref name="listener"/> and disposing <paramref name="inner"/>.
     /// </summary>
-    public async Task<SslStream?> AuthenticateAsync(Stream inner, EndPoint? remote, string listener, CancellationToken stop)
+    /// <param name="mayLog">Asked before each log line about this client (the per-peer log limit).</param>
+    public async Task<SslStream?> AuthenticateAsync(Stream inner, EndPoint? remote, string listener, Func<bool> mayLog, CancellationToken stop)
     {
         string? refusal = null;
         string subject = "(none)";
@@ -90,13 +92,21 @@ internal sealed partial class TlsAuthenticator : IDisposable
         try
         {
             await ssl.AuthenticateAsServerAsync(options, timeout.Token);
-            LogHandshake(remote, ssl.SslProtocol, ssl.NegotiatedCipherSuite, ssl.RemoteCertificate?.Subject ?? "none");
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                string client = PeerText.Escape(ssl.RemoteCertificate?.Subject ?? "none");
+                LogHandshake(remote, ssl.SslProtocol, ssl.NegotiatedCipherSuite, client);
+            }
+
             return ssl;
         }
         catch (OperationCanceledException) when (!stop.IsCancellationRequested)
         {
             refusal = HandshakeTimeout;
-            LogHandshakeTimeout(remote, _timeout);
+            if (mayLog())
+            {
+                LogHandshakeTimeout(remote, _timeout);
+            }
         }
         catch (OperationCanceledException)
         {
@@ -105,14 +115,19 @@ internal sealed partial class TlsAuthenticator : IDisposable
         catch (Exception ex) when (ex is AuthenticationException or IOException or ObjectDisposedException)
         {
             refusal ??= HandshakeFailed;
-            if (refusal == HandshakeFailed)
+            if (!mayLog())
             {
-                Exception cause = ex.GetBaseException();
-                LogHandshakeFailed(remote, cause.Message);
+                // Over this peer's log limit: counted, not written.
+            }
+            else if (refusal == HandshakeFailed)
+            {
+                string error = PeerText.Escape(ex.GetBaseException().Message);
+                LogHandshakeFailed(remote, error);
             }
             else
             {
-                LogClientRefused(remote, refusal, subject);
+                string client = PeerText.Escape(subject);
+                LogClientRefused(remote, refusal, client);
             }
         }
 
