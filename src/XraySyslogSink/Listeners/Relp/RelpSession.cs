@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using FlushResult = System.IO.Pipelines.FlushResult;
 using System.Threading.Channels;
 using XraySyslogSink.Core;
 using XraySyslogSink.Listeners.Security;

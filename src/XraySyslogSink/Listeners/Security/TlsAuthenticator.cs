@@ -4,7 +4,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
-using XraySyslogSink.Core;
+using XraySyslogSink.Nodes;
 using XraySyslogSink.Telemetry;
 
 namespace XraySyslogSink.Listeners.Security;
@@ -94,7 +94,7 @@ internal sealed partial class TlsAuthenticator : IDisposable
             await ssl.AuthenticateAsServerAsync(options, timeout.Token);
             if (_logger.IsEnabled(LogLevel.Debug))
             {
-                string client = PeerText.Escape(ssl.RemoteCertificate?.Subject ?? "none");
+                string client = NodeText.Escape(ssl.RemoteCertificate?.Subject ?? "none");
                 LogHandshake(remote, ssl.SslProtocol, ssl.NegotiatedCipherSuite, client);
             }
 
@@ -121,12 +121,12 @@ internal sealed partial class TlsAuthenticator : IDisposable
             }
             else if (refusal == HandshakeFailed)
             {
-                string error = PeerText.Escape(ex.GetBaseException().Message);
+                string error = NodeText.Escape(ex.GetBaseException().Message);
                 LogHandshakeFailed(remote, error);
             }
             else
             {
-                string client = PeerText.Escape(subject);
+                string client = NodeText.Escape(subject);
                 LogClientRefused(remote, refusal, client);
             }
         }

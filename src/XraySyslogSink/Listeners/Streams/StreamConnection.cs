@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using FlushResult = System.IO.Pipelines.FlushResult;
 using System.Net;
 using System.Net.Sockets;
 using XraySyslogSink.Core;

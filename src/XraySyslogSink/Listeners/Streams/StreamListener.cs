@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using XraySyslogSink.Core;
 using XraySyslogSink.Listeners.Security;
+using XraySyslogSink.Nodes;
 using XraySyslogSink.Telemetry;
 
 namespace XraySyslogSink.Listeners.Streams;
@@ -170,7 +171,7 @@ internal sealed partial class StreamListener : IListener
         }
         finally
         {
-            Report(end, connection, PeerText.Escape(detail));
+            Report(end, connection, detail is null ? null : NodeText.Escape(detail));
             await connection.DisposeAsync();
             _admission.Release(ticket);
             LogDisconnected(_spec.Name, remote, end);
