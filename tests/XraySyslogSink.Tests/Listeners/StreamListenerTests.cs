@@ -150,7 +150,7 @@ public sealed class StreamListenerTests : IAsyncDisposable
 
         Assert.True(await EventuallyAsync(() => _metrics.TotalRejected(TlsAuthenticator.UntrustedClientCertificate) == 1));
         string refused = Assert.Single(log.Lines, line => line.Contains("refused", StringComparison.Ordinal));
-        Assert.Contains(@"node\nwarn: XraySyslogSink forged line \x1B[2J", refused, StringComparison.Ordinal);
+        Assert.Contains(@"node\u000awarn: XraySyslogSink forged line \u001b[2J", refused, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', refused);
         Assert.DoesNotContain('\u001b', refused);
     }
