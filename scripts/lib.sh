@@ -67,3 +67,23 @@ raise_rmem_max() {
     echo "could not raise net.core.rmem_max from $have to $want (read-only /proc/sys?)" >&2
   fi
 }
+
+# Debian's syslog-ng-core conflicts with the rsyslog package the rsyslog tests need, so it is unpacked (not installed)
+# into a directory of its own with its shared-library dependencies installed; prints that directory. The syslog-ng
+# node tests run it from there (LD_LIBRARY_PATH and --module-path point into it).
+ensure_syslog_ng() {
+  local root="${XRAYSINK_TOOLS_DIR:-/var/cache/xraysink-tools}/syslog-ng-core"
+  if [ ! -x "$root/usr/sbin/syslog-ng" ]; then
+    apt_install libivykis0 libnet1 libwrap0 libjson-c5 libglib2.0-0 libpcre3 libssl3 libcap2 libsystemd0 >&2
+    local tmp
+    tmp="$(mktemp -d)"
+    chmod 755 "$tmp"
+    [ -n "$apt_updated" ] || { DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2; apt_updated=1; }
+    (cd "$tmp" && apt-get download -qq syslog-ng-core >&2)
+    rm -rf "$root"
+    mkdir -p "$root"
+    dpkg-deb -x "$tmp"/syslog-ng-core_*.deb "$root"
+    rm -rf "$tmp"
+  fi
+  echo "$root"
+}

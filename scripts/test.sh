@@ -25,6 +25,9 @@ apt_install systemd
 apt_install prometheus haproxy logrotate
 stop_package_service prometheus haproxy
 command -v psql >/dev/null 2>&1 || apt_install postgresql-client
+# syslog-ng for the tests of config/syslog-ng/: unpacked beside rsyslog, which its package would remove.
+XRAYSINK_SYSLOG_NG_ROOT="$(ensure_syslog_ng)"
+export XRAYSINK_SYSLOG_NG_ROOT
 
 results="$root/artifacts/test-results"
 rm -rf "$results"

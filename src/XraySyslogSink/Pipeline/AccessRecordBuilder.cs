@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using XraySyslogSink.Core;
 using XraySyslogSink.Storage;
@@ -49,7 +50,35 @@ internal sealed class AccessRecordBuilder
     {
         ReadOnlySpan<byte> bytes = message.Bytes;
         SyslogMessage syslog = SyslogHeaderParser.Parse(bytes);
-        XrayLineKind kind = XrayLineParser.Parse(syslog.Message, out XrayAccessLine line, out XrayMalformedReason malformed);
+        if (XrayDateAsAppName.Matches(syslog.AppName, syslog.Message))
+        {
+            AppendRejoined(in message, ref syslog, chunk);
+            return;
+        }
+
+        Append(in message, in syslog, syslog.Message, chunk);
+    }
+
+    /// <summary>A line whose date a relay took for the program name: parsed whole again, in a pooled buffer.</summary>
+    private void AppendRejoined(in ReceivedMessage message, ref SyslogMessage syslog, RecordChunk chunk)
+    {
+        byte[] rented = ArrayPool<byte>.Shared.Rent(XrayDateAsAppName.RejoinedLength(syslog.Message));
+        try
+        {
+            ReadOnlySpan<byte> line = XrayDateAsAppName.Rejoin(syslog.AppName, syslog.Message, rented);
+            syslog.AppName = default;
+            Counts.Recovered(RecoveredReasons.XrayDateAsAppName);
+            Append(in message, in syslog, line, chunk);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private void Append(in ReceivedMessage message, in SyslogMessage syslog, ReadOnlySpan<byte> xrayLine, RecordChunk chunk)
+    {
+        XrayLineKind kind = XrayLineParser.Parse(xrayLine, out XrayAccessLine line, out XrayMalformedReason malformed);
         switch (kind)
         {
             case XrayLineKind.Access:

@@ -11,6 +11,7 @@ internal sealed class LineCounts
 
     private readonly long[] _skipped = new long[Enum.GetValues<XrayLineKind>().Length];
     private readonly Dictionary<string, long> _deadLettered = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _recovered = new(StringComparer.Ordinal);
     private long _suppressed;
 
     public long Parsed { get; set; }
@@ -32,6 +33,10 @@ internal sealed class LineCounts
         _deadLettered[reason] = _deadLettered.GetValueOrDefault(reason) + 1;
 
     public void Suppressed() => _suppressed++;
+
+    /// <summary>A line that arrived in a known damaged shape and was put back together (see <see cref="RecoveredReasons"/>).</summary>
+    public void Recovered(string reason) =>
+        _recovered[reason] = _recovered.GetValueOrDefault(reason) + 1;
 
     /// <summary>Dead letters by reason since the last report (an importer, which never reports, reads its totals here).</summary>
     public IReadOnlyDictionary<string, long> DeadLetteredSinceReport => _deadLettered;
@@ -60,6 +65,16 @@ internal sealed class LineCounts
             }
 
             _deadLettered.Clear();
+        }
+
+        if (_recovered.Count > 0)
+        {
+            foreach ((string reason, long count) in _recovered)
+            {
+                metrics.LinesRecovered(reason, count);
+            }
+
+            _recovered.Clear();
         }
 
         for (; _suppressed > 0; _suppressed--)

@@ -19,6 +19,7 @@ public sealed class SinkMetrics : IDisposable
     private readonly Counter<long> _messagesIncomplete;
     private readonly Counter<long> _linesParsed;
     private readonly Counter<long> _linesSkipped;
+    private readonly Counter<long> _linesRecovered;
     private readonly Counter<long> _linesDeadLettered;
     private readonly Counter<long> _deadLettersSuppressed;
     private readonly Counter<long> _rowsWritten;
@@ -45,6 +46,7 @@ public sealed class SinkMetrics : IDisposable
     private long _totalBytes;
     private long _totalParsed;
     private long _totalSkipped;
+    private long _totalRecovered;
     private long _totalDeadLettered;
     private long _totalRowsWritten;
     private long _totalUdpDropped;
@@ -60,6 +62,7 @@ public sealed class SinkMetrics : IDisposable
         _messagesIncomplete = _meter.CreateCounter<long>("xraysink.messages.incomplete", "{message}", "Octet-counted frames cut short by the sender closing the connection.");
         _linesParsed = _meter.CreateCounter<long>("xraysink.lines.parsed", "{line}", "Access lines parsed into rows.");
         _linesSkipped = _meter.CreateCounter<long>("xraysink.lines.skipped", "{line}", "Lines that are not access records (internal DNS, DNS query log, error log), by reason.");
+        _linesRecovered = _meter.CreateCounter<long>("xraysink.lines.recovered", "{line}", "Lines that arrived in a known damaged shape and were put back together (e.g. a relay sent the xray date as the program name), by reason.");
         _linesDeadLettered = _meter.CreateCounter<long>("xraysink.lines.dead_lettered", "{line}", "Lines that could not be stored as rows, by reason.");
         _deadLettersSuppressed = _meter.CreateCounter<long>("xraysink.dead_letters.suppressed", "{line}", "Dead letters over Pipeline:DeadLettersPerSecond: counted, not stored.");
         _rowsWritten = _meter.CreateCounter<long>("xraysink.rows.written", "{row}", "Rows committed to the logs table.");
@@ -95,6 +98,8 @@ public sealed class SinkMetrics : IDisposable
     public long TotalParsed => Volatile.Read(ref _totalParsed);
 
     public long TotalSkipped => Volatile.Read(ref _totalSkipped);
+
+    public long TotalRecovered => Volatile.Read(ref _totalRecovered);
 
     public long TotalDeadLettered => Volatile.Read(ref _totalDeadLettered);
 
@@ -206,6 +211,12 @@ public sealed class SinkMetrics : IDisposable
     {
         _linesSkipped.Add(lines, new KeyValuePair<string, object?>("reason", reason));
         Interlocked.Add(ref _totalSkipped, lines);
+    }
+
+    public void LinesRecovered(string reason, long lines)
+    {
+        _linesRecovered.Add(lines, new KeyValuePair<string, object?>("reason", reason));
+        Interlocked.Add(ref _totalRecovered, lines);
     }
 
     public void LineDeadLettered(string reason, long lines = 1)
