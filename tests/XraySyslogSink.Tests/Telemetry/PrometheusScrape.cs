@@ -100,6 +100,7 @@ internal static class PrometheusScrape
         metrics.MessageIncomplete(Transport.Tcp);
         metrics.LinesParsed(1);
         metrics.LinesSkipped("internal_dns", 1);
+        metrics.LinesRecovered("xray_date_as_app_name", 1);
         metrics.LineDeadLettered("no timestamp");
         metrics.DeadLetterSuppressed();
         metrics.BatchFlushed(1, TimeSpan.FromMilliseconds(12));
