@@ -33,12 +33,9 @@ public sealed class RsyslogProcess : IAsyncDisposable
         [ShippedTlsFiles[2]] = key,
     };
 
-    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
+    private readonly ForegroundProcess _process;
 
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
-
-    private RsyslogProcess(Process process)
+    private RsyslogProcess(ForegroundProcess process)
     {
         _process = process;
     }
@@ -136,24 +133,13 @@ public sealed class RsyslogProcess : IAsyncDisposable
     {
         string configPath = Path.Combine(directory, "rsyslog.conf");
         File.WriteAllText(configPath, configuration);
-        var start = new ProcessStartInfo(Executable)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = new ProcessStartInfo(Executable);
         foreach (string argument in (string[])["-n", "-f", configPath, "-i", Path.Combine(directory, "rsyslogd.pid")])
         {
             start.ArgumentList.Add(argument);
         }
 
-        Process process = Process.Start(start) ?? throw new InvalidOperationException("could not start rsyslogd");
-        var rsyslog = new RsyslogProcess(process);
-        process.OutputDataReceived += (_, e) => rsyslog.Collect(e.Data);
-        process.ErrorDataReceived += (_, e) => rsyslog.Collect(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return rsyslog;
+        return new RsyslogProcess(ForegroundProcess.Start(start, "rsyslogd"));
     }
 
     /// <summary>Runs <c>rsyslogd -N1</c> (configuration check) on <paramref name="configuration"/>; returns the exit code and output.</summary>
@@ -183,102 +169,15 @@ public sealed class RsyslogProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>What rsyslogd printed so far (its own errors land here, there being no other output for them).</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     /// <summary>SIGTERM, as systemd stops it: rsyslogd sends or saves what its queues hold and exits; killed after 15 s.</summary>
-    public async Task StopAsync()
-    {
-        if (_process.HasExited)
-        {
-            return;
-        }
+    public Task StopAsync() => _process.StopAsync();
 
-        using (Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
-
-        using var timeout = new CancellationTokenSource(StopTimeout);
-        try
-        {
-            await _process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-            throw new TimeoutException($"rsyslogd did not stop within {StopTimeout.TotalSeconds} s after SIGTERM and was killed:\n{Output}");
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone between the check and the kill.
-        }
-
-        _process.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     private static string Quoted(string value) => "\"" + value + "\"";
 
-    // Only configuration lines count: the file's comments quote the same values to tell operators what to edit.
-    private static string ReplaceOnce(string text, string fileName, string literal, string replacement)
-    {
-        string[] lines = text.Split('\n');
-        int found = 0;
-        for (int i = 0; i < lines.Length; i++)
-        {
-            if (lines[i].TrimStart().StartsWith('#'))
-            {
-                continue;
-            }
-
-            int at = lines[i].IndexOf(literal, StringComparison.Ordinal);
-            if (at >= 0)
-            {
-                found += lines[i].IndexOf(literal, at + literal.Length, StringComparison.Ordinal) >= 0 ? 2 : 1;
-                lines[i] = string.Concat(lines[i].AsSpan(0, at), replacement, lines[i].AsSpan(at + literal.Length));
-            }
-        }
-
-        if (found != 1)
-        {
-            throw new InvalidOperationException(
-                $"config/rsyslog/{fileName} must set {literal} exactly once (the value operators edit and the tests replace); found {found}");
-        }
-
-        return string.Join('\n', lines);
-    }
-
-    private void Collect(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-    }
+    private static string ReplaceOnce(string text, string fileName, string literal, string replacement) =>
+        ForegroundProcess.ReplaceOnce(text, "config/rsyslog/" + fileName, literal, replacement);
 }

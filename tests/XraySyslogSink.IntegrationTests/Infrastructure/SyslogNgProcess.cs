@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace XraySyslogSink.IntegrationTests.Infrastructure;
@@ -21,12 +20,9 @@ public sealed partial class SyslogNgProcess : IAsyncDisposable
     /// <summary>The certificate paths of the TLS node file (CA, node certificate, node key), unquoted.</summary>
     public static readonly string[] ShippedTlsFiles = ["/etc/syslog-ng/xraysink/ca.pem", "/etc/syslog-ng/xraysink/node.pem", "/etc/syslog-ng/xraysink/node.key"];
 
-    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
+    private readonly ForegroundProcess _process;
 
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
-
-    private SyslogNgProcess(Process process)
+    private SyslogNgProcess(ForegroundProcess process)
     {
         _process = process;
     }
@@ -111,12 +107,7 @@ public sealed partial class SyslogNgProcess : IAsyncDisposable
         string configPath = Path.Combine(directory, "syslog-ng.conf");
         File.WriteAllText(configPath, configuration);
         string root = PackageRoot;
-        var start = new ProcessStartInfo(root + "/usr/sbin/syslog-ng")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = new ProcessStartInfo(root + "/usr/sbin/syslog-ng");
         if (root.Length > 0)
         {
             start.Environment["LD_LIBRARY_PATH"] = root + "/usr/lib/syslog-ng";
@@ -139,72 +130,18 @@ public sealed partial class SyslogNgProcess : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
-        Process process = Process.Start(start) ?? throw new InvalidOperationException("could not start syslog-ng");
-        var syslogNg = new SyslogNgProcess(process);
-        process.OutputDataReceived += (_, e) => syslogNg.Collect(e.Data);
-        process.ErrorDataReceived += (_, e) => syslogNg.Collect(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return syslogNg;
+        return new SyslogNgProcess(ForegroundProcess.Start(start, "syslog-ng"));
     }
 
     public bool HasExited => _process.HasExited;
 
     /// <summary>What syslog-ng printed so far (its own errors, e.g. TLS failures and reconnects).</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     /// <summary>SIGTERM, as systemd stops it; killed after 15 s.</summary>
-    public async Task StopAsync()
-    {
-        if (_process.HasExited)
-        {
-            return;
-        }
+    public Task StopAsync() => _process.StopAsync();
 
-        using (Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
-
-        using var timeout = new CancellationTokenSource(StopTimeout);
-        try
-        {
-            await _process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-            throw new TimeoutException($"syslog-ng did not stop within {StopTimeout.TotalSeconds} s after SIGTERM and was killed:\n{Output}");
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone between the check and the kill.
-        }
-
-        _process.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     [GeneratedRegex(@"\bport\([0-9]+\)")]
     private static partial Regex PortLiteral();
@@ -214,45 +151,6 @@ public sealed partial class SyslogNgProcess : IAsyncDisposable
     private static string StripComments(string text) =>
         string.Join('\n', text.Split('\n').Select(line => line.IndexOf('#', StringComparison.Ordinal) is int at and >= 0 ? line[..at] : line));
 
-    // Only configuration lines count: the file's comments quote the same values to tell operators what to edit.
-    private static string ReplaceOnce(string text, string fileName, string literal, string replacement)
-    {
-        string[] lines = text.Split('\n');
-        int found = 0;
-        for (int i = 0; i < lines.Length; i++)
-        {
-            if (lines[i].TrimStart().StartsWith('#'))
-            {
-                continue;
-            }
-
-            int at = lines[i].IndexOf(literal, StringComparison.Ordinal);
-            if (at >= 0)
-            {
-                found++;
-                lines[i] = string.Concat(lines[i].AsSpan(0, at), replacement, lines[i].AsSpan(at + literal.Length));
-            }
-        }
-
-        if (found != 1)
-        {
-            throw new InvalidOperationException(
-                $"config/syslog-ng/{fileName} must set {literal} exactly once (the value operators edit and the tests replace); found {found}");
-        }
-
-        return string.Join('\n', lines);
-    }
-
-    private void Collect(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-    }
+    private static string ReplaceOnce(string text, string fileName, string literal, string replacement) =>
+        ForegroundProcess.ReplaceOnce(text, "config/syslog-ng/" + fileName, literal, replacement);
 }
