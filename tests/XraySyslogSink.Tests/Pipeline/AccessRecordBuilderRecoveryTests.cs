@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
+using XraySyslogSink.Core;
 using XraySyslogSink.Pipeline;
 using XraySyslogSink.Storage;
 using XraySyslogSink.Xray;
