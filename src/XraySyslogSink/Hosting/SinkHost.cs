@@ -152,12 +152,15 @@ public static class SinkHost
             CollectorId = Value<SpoolOptions>(sp).CollectorId,
             NewValues = CreateNewValueLimit(sp),
         });
+        services.AddSingleton(sp => new MessageQueueBudget(Value<PipelineOptions>(sp).MessageQueueBytes));
         services.AddSingleton(sp => new MessageSpool(
             Value<SpoolOptions>(sp),
             sp.GetRequiredService<ChannelWriter<ReceivedMessage>>(),
             ct => SpoolCheckpoints.ReadAsync(sp.GetRequiredService<NpgsqlDataSource>(), Value<SpoolOptions>(sp).CollectorId, ct),
             sp.GetRequiredService<SinkMetrics>(),
-            sp.GetRequiredService<ILogger<MessageSpool>>()));
+            sp.GetRequiredService<ILogger<MessageSpool>>(),
+            sp.GetRequiredService<MessageQueueBudget>(),
+            sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IMessageSpool>(sp => sp.GetRequiredService<MessageSpool>());
         services.AddSingleton<ISpoolProgress>(sp => sp.GetRequiredService<MessageSpool>());
         services.AddSingleton<SourceFilter>();

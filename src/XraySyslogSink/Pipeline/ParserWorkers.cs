@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using XraySyslogSink.Core;
+using XraySyslogSink.Spool;
 using XraySyslogSink.Storage;
 using XraySyslogSink.Telemetry;
 using XraySyslogSink.Xray;
@@ -29,6 +30,7 @@ internal sealed partial class ParserWorkers : IHostedService
     private readonly SinkMetrics _metrics;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<ParserWorkers> _logger;
+    private readonly MessageQueueBudget _budget;
     private readonly Lock _takeLock = new();
     private Task[] _workers = [];
 
@@ -40,9 +42,11 @@ internal sealed partial class ParserWorkers : IHostedService
         IOptions<XrayOptions> xray,
         SinkMetrics metrics,
         TimeProvider timeProvider,
-        ILogger<ParserWorkers> logger)
+        ILogger<ParserWorkers> logger,
+        MessageQueueBudget budget)
     {
         _channels = channels;
+        _budget = budget;
         _caches = caches;
         _zones = zones;
         _options = options.Value;
@@ -97,10 +101,12 @@ internal sealed partial class ParserWorkers : IHostedService
                 }
 
                 chunk.CoverSequences(block[0].FirstSequence, block[count - 1].Sequence);
+                long released = 0;
                 for (int i = 0; i < count; i++)
                 {
                     ReceivedMessage message = block[i];
                     block[i] = default;
+                    released += MessageQueueBudget.Cost(message.Length);
                     try
                     {
                         builder.Append(message, chunk);
@@ -116,6 +122,8 @@ internal sealed partial class ParserWorkers : IHostedService
                         message.Release();
                     }
                 }
+
+                _budget.Release(released);
 
                 // One chunk per block (a block never holds more messages than a chunk has slots), sent even
                 // when every line was skipped, so the writer sees every sequence number.

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using XraySyslogSink.Core;
 
 namespace XraySyslogSink.Pipeline;
 
@@ -6,6 +7,11 @@ namespace XraySyslogSink.Pipeline;
 public sealed class PipelineOptions
 {
     public const string SectionName = "Pipeline";
+
+    /// <summary>What one parsed record may take in memory at most, for the start-up check of the queues' worst case.</summary>
+    public const long RecordBytesBound = 1024;
+
+    private const long MiB = 1024 * 1024;
 
     /// <summary>Parser workers running in parallel; 0 (default) means one per core.</summary>
     [Range(0, 256)]
@@ -17,6 +23,22 @@ public sealed class PipelineOptions
     /// </summary>
     [Range(16, 16 * 1024 * 1024)]
     public int MessageQueueCapacity { get; set; } = 65_536;
+
+    /// <summary>
+    /// Bytes of received messages held in memory for the parsers (default 64 MiB), whatever their sizes. Beyond it
+    /// messages wait in the spool on disk and are replayed from there, so memory stays bounded however long the
+    /// database is down and however large the messages.
+    /// </summary>
+    [Range(MiB, 16 * 1024 * MiB)]
+    public long MessageQueueBytes { get; set; } = 64 * MiB;
+
+    /// <summary>
+    /// The most memory the queues between the stages may be configured to hold (default 512 MiB): at start, the
+    /// message queue's bytes plus the record queue's and the writer batch's worst case must stay below it, or the
+    /// daemon refuses to start naming the keys.
+    /// </summary>
+    [Range(16 * MiB, 1024 * 1024 * MiB)]
+    public long QueueMemoryLimit { get; set; } = 512 * MiB;
 
     /// <summary>Parsed chunks (up to 512 records each) waiting for the writer (default 256).</summary>
     [Range(2, 1_000_000)]
@@ -32,6 +54,9 @@ public sealed class PipelineOptions
     /// <summary>Bytes of the raw message kept in a dead letter (default 8192).</summary>
     [Range(64, 1024 * 1024)]
     public int DeadLetterMaxRawBytes { get; set; } = 8192;
+
+    /// <summary>Memory the queues may hold at most: the message queue's bytes and a full record queue.</summary>
+    public long QueueMemoryBound => MessageQueueBytes + ((long)RecordQueueCapacity * RecordChunk.DefaultCapacity * RecordBytesBound);
 
     public int EffectiveParserWorkers => ParserWorkers > 0 ? ParserWorkers : Environment.ProcessorCount;
 }

@@ -22,6 +22,14 @@ public sealed class SpoolOptions
     [Range(MiB, long.MaxValue)]
     public long MaxBytes { get; set; } = 1024 * MiB;
 
+    /// <summary>
+    /// The part of <see cref="MaxBytes"/> UDP may fill (default 0.5). UDP authenticates no one and its source
+    /// addresses can be spoofed, so a flood of it must not fill the spool and hold back the stream senders (TCP,
+    /// TLS, RELP), which keep the rest; beyond its share UDP datagrams are dropped and counted as <c>spool_full</c>.
+    /// </summary>
+    [Range(0.05, 1.0)]
+    public double UdpShare { get; set; } = 0.5;
+
     /// <summary>Size at which a segment file is closed and a new one begun (default 64 MiB; at most a quarter of <see cref="MaxBytes"/> is used).</summary>
     [Range(64 * 1024, 4096 * MiB)]
     public long SegmentBytes { get; set; } = 64 * MiB;

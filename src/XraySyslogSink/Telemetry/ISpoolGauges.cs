@@ -18,6 +18,12 @@ public interface ISpoolGauges
     /// <summary>Messages forwarded to the parsers from disk since start.</summary>
     long Replayed { get; }
 
-    /// <summary>Bytes skipped on replay because their length or CRC was wrong.</summary>
+    /// <summary>Bytes skipped on replay because no trusted record started there (damage).</summary>
     long CorruptBytes { get; }
+
+    /// <summary>Records that passed their check but broke the sequence rules on replay (not replayed).</summary>
+    long RejectedRecords { get; }
+
+    /// <summary>Replayed received-at times clamped into the plausible window.</summary>
+    long ClampedTimes { get; }
 }

@@ -86,7 +86,9 @@ public sealed class SinkMetrics : IDisposable
         _meter.CreateObservableGauge("xraysink.spool.limit", () => _spool?.MaxBytes ?? 0, "By", "Spool:MaxBytes: at this size TCP senders are held back and UDP datagrams dropped.");
         _meter.CreateObservableCounter("xraysink.spool.appended", () => _spool?.Appended ?? 0, "{message}", "Messages appended to the spool.");
         _meter.CreateObservableCounter("xraysink.spool.replayed", () => _spool?.Replayed ?? 0, "{message}", "Messages forwarded to the parsers from disk (after the queue was full, or at start).");
-        _meter.CreateObservableCounter("xraysink.spool.corrupt_bytes", () => _spool?.CorruptBytes ?? 0, "By", "Spool bytes skipped on replay because their length or CRC was wrong.");
+        _meter.CreateObservableCounter("xraysink.spool.corrupt_bytes", () => _spool?.CorruptBytes ?? 0, "By", "Spool bytes skipped on replay because no trusted record started there (damage).");
+        _meter.CreateObservableCounter("xraysink.spool.rejected_records", () => _spool?.RejectedRecords ?? 0, "{record}", "Spool records that passed their check but not the sequence rules on replay (not replayed).");
+        _meter.CreateObservableCounter("xraysink.spool.clamped_times", () => _spool?.ClampedTimes ?? 0, "{message}", "Replayed messages whose received-at time lay outside the plausible window and was clamped into it.");
         _meter.CreateObservableCounter("xraysink.dimension_values.parked", ObserveParked, "{row}", "Rows stored with a new dimension value over Cache:MaxNewValuesPerMinute set NULL (the row also goes to dead_letters), by dimension.");
         _meter.CreateObservableCounter("xraysink.dimension_values.parked_suppressed", () => _newValues?.SuppressedDeadLetters ?? 0, "{row}", "Dead letters of parked rows over Pipeline:DeadLettersPerSecond: counted, not stored.");
     }

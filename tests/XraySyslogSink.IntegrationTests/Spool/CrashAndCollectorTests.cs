@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using XraySyslogSink.IntegrationTests.Infrastructure;
+using XraySyslogSink.Core;
 using XraySyslogSink.Spool;
 
 namespace XraySyslogSink.IntegrationTests.Spool;
@@ -95,6 +96,61 @@ public sealed class CrashAndCollectorTests(PostgresServer postgres) : IDisposabl
     }
 
     [Fact]
+    public async Task A_record_forged_inside_a_message_is_not_replayed_after_one_byte_of_that_message_is_damaged()
+    {
+        // Issue 12's reproduction: an octet-counted message carries a complete record (sequence 10^12, received in
+        // 2001, a 2001 line) in both the old CRC format and the keyed format under a guessed key.
+        string database = await postgres.CreateDatabaseAsync();
+        byte[] forgedLine = TestLines.Build(1, 1)[..^1];
+        forgedLine = [.. "2001/01/01 00:00:00"u8, .. forgedLine.AsSpan(19)];
+        DateTimeOffset year2001 = new(2001, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        ReceivedMessage forged = ReceivedMessage.Copy(forgedLine, InetValue.FromIPv4(0x0A000001), Transport.Tcp, year2001);
+        byte[] legacy = new byte[LegacySpoolRecord.HeaderLength + forged.Length];
+        LegacySpoolRecord.Write(legacy, 1_000_000_000_000, forged);
+        byte[] keyed = new byte[SpoolRecord.SizeOf(forged.Length)];
+        using (RecordMac guessed = new SpoolKey(new byte[32]).CreateMac())
+        {
+            SpoolRecord.WriteMessage(keyed, 1_000_000_000_000, forged, guessed);
+        }
+
+        forged.Release();
+        byte[] attack = [.. "attack "u8, .. legacy, .. keyed];
+        byte[] Frame(byte[] message) => [.. System.Text.Encoding.ASCII.GetBytes($"{message.Length} "), .. message];
+        byte[][] honest = [.. Enumerable.Range(1, 6).Select(port => TestLines.Build(port, 1)[..^1])];
+        using (LoggedDaemon daemon = await LoggedDaemon.StartAsync(database, _spool, LoggedDaemon.FreeTcpPort(),
+                   "--Writer:BatchSize=1000000", "--Writer:FlushInterval=00:10:00"))
+        {
+            await TestLines.SendAsync(new IPEndPoint(IPAddress.Loopback, daemon.Port), [.. Frame(honest[0]), .. Frame(attack), .. honest[1..].SelectMany(Frame)]);
+            await Task.Delay(1000);
+            daemon.KillHard();
+        }
+
+        // One flipped byte in the attack message's record: its MAC (in the old format, its CRC).
+        string segment = Assert.Single(Directory.GetFiles(_spool, "*.seg"));
+        List<(long Offset, int Size)> records = RecordsOf(segment);
+        Assert.Equal(7, records.Count);
+        await using (var file = new FileStream(segment, FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = records[1].Offset + 12;
+            int original = file.ReadByte();
+            file.Position--;
+            file.WriteByte((byte)(original ^ 0x01));
+        }
+
+        await using SinkUnderTest sink = await SinkUnderTest.StartAsync(database, $"--Spool:Directory={_spool}");
+        Assert.Equal(6, await sink.WaitForRowsAsync(6));
+        await TestLines.SendAsync(sink.TcpEndPoint, TestLines.Build(7, 1));
+        Assert.Equal(7, await sink.WaitForRowsAsync(7));
+        await Task.Delay(500);
+        MessageSpool spool = sink.Services.GetRequiredService<MessageSpool>();
+        Assert.Equal(8, spool.LastSequence);
+        Assert.True(spool.CorruptBytes >= records[1].Size);
+        Assert.Equal(8L, await Database.ScalarAsync<long>(database, "SELECT sequence FROM spool_checkpoints"));
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7], (await Database.RowsAsync(database, "SELECT source_port FROM logs ORDER BY source_port")).Select(r => (int)r[0]!));
+        Assert.Equal(0L, await Database.ScalarAsync<long>(database, "SELECT count(*) FROM pg_class WHERE relname LIKE 'logs_2001%'"));
+    }
+
+    [Fact]
     public async Task Two_collectors_writing_the_same_days_and_new_values_at_once_store_every_row_once_without_errors()
     {
         string database = await postgres.CreateDatabaseAsync();
@@ -134,16 +190,19 @@ public sealed class CrashAndCollectorTests(PostgresServer postgres) : IDisposabl
     }
 
     /// <summary>Offsets and sizes of the valid records of a segment file, read as the spool reads them.</summary>
-    private static List<(long Offset, int Size)> RecordsOf(string segment)
+    private static List<(long Offset, int Size)> RecordsOf(string path)
     {
         List<(long, int)> records = [];
-        using var reader = new SpoolSegmentReader(segment, 0);
-        long length = new FileInfo(segment).Length;
-        long offset = reader.Position;
-        while (reader.TryReadNext(length, out ReadOnlySpan<byte> record, out _))
+        PhysicalSpoolFileSystem files = PhysicalSpoolFileSystem.Instance;
+        string directory = Path.GetDirectoryName(path)!;
+        SpoolSegment segment = Assert.Single(SpoolRecovery.Find(files, directory));
+        using RecordMac mac = SpoolKey.LoadOrCreate(files, directory, keyedSegmentsExist: true).CreateMac();
+        using var reader = new SegmentReader(files.OpenRead(path), segment, mac, 0, segment.FirstSequence, long.MaxValue, TimeProvider.System);
+        while (reader.TryReadNext(segment.Length, out SpoolRecordView record, out _))
         {
-            records.Add((offset, record.Length));
-            offset = reader.Position;
+            // The first record read also passed over the segment's start record.
+            long start = reader.Position - record.Size;
+            records.Add((start, record.Size));
         }
 
         return records;

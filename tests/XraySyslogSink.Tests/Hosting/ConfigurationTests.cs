@@ -36,6 +36,8 @@ public sealed class ConfigurationTests
     [InlineData("--Nodes:MaxSeries=0", "Nodes:MaxSeries")]
     [InlineData("--Nodes:MaxNewPerMinute=0", "Nodes:MaxNewPerMinute")]
     [InlineData("--Nodes:SilentAfter=00:00:00", "Nodes:SilentAfter")]
+    [InlineData("--Pipeline:MessageQueueBytes=4294967296", "Pipeline:MessageQueueBytes")]
+    [InlineData("--Pipeline:RecordQueueCapacity=100000", "Pipeline:MessageQueueBytes (67108864) plus Pipeline:RecordQueueCapacity")]
     public async Task Invalid_settings_fail_the_start_naming_the_key(string argument, string key)
     {
         using IHost host = SinkHost.Build([.. argument.Split('|'), "--ConnectionStrings:Postgres=Host=127.0.0.1;Port=1"], logging => logging.ClearProviders());

@@ -1,0 +1,134 @@
+using CsCheck;
+using Microsoft.Extensions.Time.Testing;
+using XraySyslogSink.Spool;
+
+namespace XraySyslogSink.Tests.Spool;
+
+/// <summary>
+/// Random damage to the files of a synced spool (flipped bytes, overwritten runs, cut files), some messages
+/// carrying record-shaped sender bytes: replay never yields a record that was not appended, never loses one
+/// whose bytes were untouched, and never numbers a message beyond what was appended.
+/// </summary>
+public sealed class SpoolCorruptionPropertyTests
+{
+    private sealed record Damage(int File, int Kind, int At, int Length);
+
+    private static readonly Gen<byte[]> Payloads = Gen.Frequency(
+        (6, Gen.Byte.Array[0, 200]),
+        (1, Gen.Long.Select(sequence => Forgery(sequence))));
+
+    private static readonly Gen<Damage> Damages = Gen.Select(Gen.Int[0, 100], Gen.Int[0, 2], Gen.Int[0, int.MaxValue], Gen.Int[1, 300])
+        .Select((file, kind, at, length) => new Damage(file, kind, at, length));
+
+    [Fact]
+    public void Damaged_spool_files_replay_only_appended_records_and_every_untouched_one()
+    {
+        Gen.Select(Payloads.Array[1, 80], Damages.Array[0, 6], Gen.Int[0, 100])
+            .Sample((payloads, damages, checkpointPercent) => RunAsync(payloads, damages, checkpointPercent).GetAwaiter().GetResult(), iter: 150, threads: 1);
+    }
+
+    private static async Task RunAsync(byte[][] payloads, Damage[] damages, int checkpointPercent)
+    {
+        var files = new SimulatedFileSystem();
+        await using (SpoolHarness writing = await SpoolHarness.OpenAsync(files, checkpoint: 0, queueCapacity: 1024, segmentBytes: 2048))
+        {
+            foreach (byte[] payload in payloads)
+            {
+                Assert.True(writing.TryAppend(payload, out _));
+            }
+
+            writing.Sync();
+        }
+
+        // Where each record lies, read before the damage.
+        Dictionary<long, (string Path, long Offset, int Size)> places = Places(files);
+        Assert.Equal(payloads.Length, places.Count);
+        List<string> segments = [.. files.Paths.Where(p => p.EndsWith(".seg", StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
+        var damaged = new Dictionary<string, List<(long From, long To)>>();
+        foreach (Damage damage in damages)
+        {
+            string path = segments[damage.File % segments.Count];
+            byte[] contents = files.Contents(path);
+            if (contents.Length == 0)
+            {
+                continue;
+            }
+
+            int at = damage.At % contents.Length;
+            List<(long, long)> ranges = damaged.GetValueOrDefault(path) ?? [];
+            damaged[path] = ranges;
+            switch (damage.Kind)
+            {
+                case 0:
+                    contents[at] ^= (byte)(1 + (damage.Length % 255));
+                    ranges.Add((at, at + 1));
+                    break;
+                case 1:
+                    int end = Math.Min(contents.Length, at + damage.Length);
+                    Array.Fill(contents, (byte)damage.Length, at, end - at);
+                    ranges.Add((at, end));
+                    break;
+                default:
+                    ranges.Add((at, long.MaxValue));
+                    contents = contents[..at];
+                    break;
+            }
+
+            files.Replace(path, contents);
+        }
+
+        long checkpoint = payloads.Length * checkpointPercent / 100;
+        await using SpoolHarness restarted = await SpoolHarness.OpenAsync(files, checkpoint, queueCapacity: 8, segmentBytes: 2048);
+        var replayed = await restarted.DrainAsync();
+
+        long last = checkpoint;
+        foreach ((long first, long sequence, byte[] payload, DateTimeOffset receivedAt) in replayed)
+        {
+            Assert.InRange(sequence, last + 1, payloads.Length);
+            Assert.Equal(last + 1, first);
+            Assert.Equal(payloads[sequence - 1], payload);
+            Assert.Equal(SpoolHarness.Now, receivedAt);
+            last = sequence;
+        }
+
+        HashSet<long> arrived = [.. replayed.Select(m => m.Sequence)];
+        foreach ((long sequence, (string path, long offset, int size)) in places)
+        {
+            bool untouched = !damaged.TryGetValue(path, out List<(long From, long To)>? ranges)
+                || ranges.All(r => r.To <= offset || r.From >= offset + size);
+            if (sequence > checkpoint && untouched)
+            {
+                Assert.Contains(sequence, arrived);
+            }
+        }
+
+        Assert.True(restarted.Spool.LastSequence <= Math.Max(payloads.Length, checkpoint), "numbering must not jump past what was appended");
+    }
+
+    /// <summary>Sender bytes shaped as records of both formats (under a guessed key, and with a correct CRC).</summary>
+    private static byte[] Forgery(long sequence)
+    {
+        using RecordMac guessed = new SpoolKey(new byte[32]).CreateMac();
+        return [
+            .. SpoolRecordTests.Write(Math.Max(1, Math.Abs(sequence % 100)), "forged"u8.ToArray(), guessed),
+            .. SpoolRecordTests.WriteLegacy(Math.Max(1, Math.Abs(sequence % 100)), "forged"u8.ToArray()),
+        ];
+    }
+
+    private static Dictionary<long, (string Path, long Offset, int Size)> Places(SimulatedFileSystem files)
+    {
+        Dictionary<long, (string, long, int)> places = [];
+        byte[] secret = files.ReadSmallFile(Path.Combine(SpoolHarness.Directory, SpoolKey.FileName))!;
+        using RecordMac mac = new SpoolKey(secret).CreateMac();
+        foreach (SpoolSegment segment in SpoolRecovery.Find(files, SpoolHarness.Directory))
+        {
+            using var reader = new SegmentReader(files.OpenRead(segment.Path), segment, mac, 0, segment.FirstSequence, long.MaxValue, new FakeTimeProvider(SpoolHarness.Now));
+            while (reader.TryReadNext(segment.Length, out SpoolRecordView record, out _))
+            {
+                places[record.Sequence] = (segment.Path, reader.Position - record.Size, record.Size);
+            }
+        }
+
+        return places;
+    }
+}

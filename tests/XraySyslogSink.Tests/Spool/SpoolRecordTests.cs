@@ -1,0 +1,113 @@
+using System.Buffers.Binary;
+using XraySyslogSink.Core;
+using XraySyslogSink.Spool;
+
+namespace XraySyslogSink.Tests.Spool;
+
+public sealed class SpoolRecordTests
+{
+    internal static readonly SpoolKey Key = new(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+
+    [Fact]
+    public void A_message_record_reads_back_every_field()
+    {
+        using RecordMac mac = Key.CreateMac();
+        byte[] record = Write(42, "hello"u8.ToArray(), mac);
+
+        Assert.Equal(RecordStatus.Valid, SpoolRecord.TryRead(record, mac, out SpoolRecordView view));
+        Assert.Equal(SpoolRecordKind.Message, view.Kind);
+        Assert.Equal(record.Length, view.Size);
+        Assert.Equal(42, view.Sequence);
+        Assert.Equal(SpoolHarness.Now.UtcTicks, view.ReceivedAtTicks);
+        Assert.Equal(Transport.Tcp, view.Transport);
+        Assert.Equal(InetValue.FromIPv4(0x0A000001), view.Peer);
+        Assert.Equal("hello"u8.ToArray(), view.Payload.ToArray());
+    }
+
+    [Fact]
+    public void Any_flipped_byte_fails_the_check()
+    {
+        using RecordMac mac = Key.CreateMac();
+        byte[] record = Write(7, "abcdefgh"u8.ToArray(), mac);
+        for (int i = 0; i < record.Length; i++)
+        {
+            byte[] damaged = (byte[])record.Clone();
+            damaged[i] ^= 0x01;
+            Assert.NotEqual(RecordStatus.Valid, SpoolRecord.TryRead(damaged, mac, out _));
+        }
+    }
+
+    [Fact]
+    public void A_record_written_under_another_key_is_not_trusted()
+    {
+        var other = new SpoolKey(new byte[32]);
+        using RecordMac otherMac = other.CreateMac();
+        using RecordMac mac = Key.CreateMac();
+        byte[] record = Write(7, "abc"u8.ToArray(), otherMac);
+
+        Assert.Equal(RecordStatus.Corrupt, SpoolRecord.TryRead(record, mac, out _));
+    }
+
+    [Fact]
+    public void A_cut_record_asks_for_more_bytes()
+    {
+        using RecordMac mac = Key.CreateMac();
+        byte[] record = Write(7, new byte[100], mac);
+        foreach (int length in new[] { 0, 2, 4, 40, 64, 163 })
+        {
+            Assert.Equal(RecordStatus.Incomplete, SpoolRecord.TryRead(record.AsSpan(0, length), mac, out _));
+        }
+    }
+
+    [Fact]
+    public void A_longer_header_of_a_later_version_is_read_up_to_the_fields_this_version_knows()
+    {
+        // A later version adds 16 bytes of header (say, the node identity) after the fields known today.
+        using RecordMac mac = Key.CreateMac();
+        byte[] current = Write(9, "payload"u8.ToArray(), mac);
+        byte[] later = new byte[current.Length + 16];
+        current.AsSpan(0, SpoolRecord.HeaderLength).CopyTo(later);
+        later.AsSpan(SpoolRecord.HeaderLength, 16).Fill(0xEE);
+        current.AsSpan(SpoolRecord.HeaderLength).CopyTo(later.AsSpan(SpoolRecord.HeaderLength + 16));
+        BinaryPrimitives.WriteUInt16LittleEndian(later.AsSpan(4), SpoolRecord.HeaderLength + 16);
+        mac.Compute(later.AsSpan(0, 12), later.AsSpan(28), later.AsSpan(12, RecordMac.Length));
+
+        Assert.Equal(RecordStatus.Valid, SpoolRecord.TryRead(later, mac, out SpoolRecordView view));
+        Assert.Equal(9, view.Sequence);
+        Assert.Equal(later.Length, view.Size);
+        Assert.Equal("payload"u8.ToArray(), view.Payload.ToArray());
+    }
+
+    [Fact]
+    public void An_old_unkeyed_record_reads_back_and_its_crc_catches_a_flip()
+    {
+        ReceivedMessage message = SpoolHarness.Message("old line"u8.ToArray());
+        byte[] record = new byte[LegacySpoolRecord.HeaderLength + message.Length];
+        LegacySpoolRecord.Write(record, 5, message);
+        message.Release();
+
+        Assert.Equal(RecordStatus.Valid, LegacySpoolRecord.TryRead(record, out SpoolRecordView view));
+        Assert.Equal(5, view.Sequence);
+        Assert.Equal("old line"u8.ToArray(), view.Payload.ToArray());
+        record[^1] ^= 1;
+        Assert.Equal(RecordStatus.Corrupt, LegacySpoolRecord.TryRead(record, out _));
+    }
+
+    internal static byte[] Write(long sequence, byte[] payload, RecordMac mac, DateTimeOffset? receivedAt = null)
+    {
+        ReceivedMessage message = SpoolHarness.Message(payload, receivedAt);
+        byte[] record = new byte[SpoolRecord.SizeOf(payload.Length)];
+        SpoolRecord.WriteMessage(record, sequence, message, mac);
+        message.Release();
+        return record;
+    }
+
+    internal static byte[] WriteLegacy(long sequence, byte[] payload, DateTimeOffset? receivedAt = null)
+    {
+        ReceivedMessage message = SpoolHarness.Message(payload, receivedAt);
+        byte[] record = new byte[LegacySpoolRecord.HeaderLength + payload.Length];
+        LegacySpoolRecord.Write(record, sequence, message);
+        message.Release();
+        return record;
+    }
+}
