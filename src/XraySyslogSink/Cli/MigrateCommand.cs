@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using XraySyslogSink.Hosting;
 using XraySyslogSink.Storage;
+using XraySyslogSink.Xray;
 
 namespace XraySyslogSink.Cli;
 
@@ -55,7 +56,12 @@ internal sealed class MigrateCommand : ICliCommand
         SchemaOptions schema = CliContext.Options(configuration, SchemaOptions.SectionName, new SchemaOptionsValidator());
         await using NpgsqlDataSource dataSource = CliContext.DataSource(configuration);
         using ILoggerFactory loggers = context.CreateLoggers();
-        var migrator = new SchemaMigrator(dataSource, schema, context.TimeProvider, loggers.CreateLogger<SchemaMigrator>());
+        RetentionOptions retention = CliContext.Options(configuration, RetentionOptions.SectionName, new RetentionOptionsValidator());
+        XrayOptions xray = CliContext.Options(configuration, XrayOptions.SectionName, new XrayOptionsValidator());
+        var migrator = new SchemaMigrator(dataSource, schema, context.TimeProvider, loggers.CreateLogger<SchemaMigrator>())
+        {
+            WriterLimits = SinkHost.WriterLimitsFor(retention, xray, schema),
+        };
         await migrator.ApplyAsync(context.CancellationToken);
         await context.Out.WriteLineAsync("xraysink: schema is up to date");
         if (from is { } first && to is { } last)

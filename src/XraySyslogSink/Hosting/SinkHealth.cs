@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using XraySyslogSink.Pipeline;
@@ -11,9 +13,10 @@ namespace XraySyslogSink.Hosting;
 /// <summary>
 /// Readiness: the database answers a cheap query (the answer is reused for <c>Metrics:HealthDatabaseCacheDuration</c>)
 /// and the message queue, the record queue and the spool are each below <c>Metrics:HealthQueueHighWater</c> of
-/// their capacity.
+/// their capacity. <c>/healthz</c> may be reachable by more people than the database: it names only the kind of
+/// failure; the database's own error text (host names, role names, server messages) goes to the daemon's log.
 /// </summary>
-public sealed class SinkHealth : IReadinessProbe, IDisposable
+public sealed partial class SinkHealth : IReadinessProbe, IDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly SinkChannels _channels;
@@ -22,6 +25,7 @@ public sealed class SinkHealth : IReadinessProbe, IDisposable
     private readonly SpoolOptions _spool;
     private readonly MetricsOptions _options;
     private readonly TimeProvider _timeProvider;
+    private readonly ILogger<SinkHealth> _logger;
     private readonly SemaphoreSlim _probeGate = new(1, 1);
     private DatabaseProbe? _lastProbe;
 
@@ -32,7 +36,8 @@ public sealed class SinkHealth : IReadinessProbe, IDisposable
         IOptions<PipelineOptions> pipeline,
         IOptions<SpoolOptions> spool,
         IOptions<MetricsOptions> options,
-        TimeProvider timeProvider)
+        TimeProvider timeProvider,
+        ILogger<SinkHealth>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(pipeline);
         ArgumentNullException.ThrowIfNull(spool);
@@ -44,6 +49,7 @@ public sealed class SinkHealth : IReadinessProbe, IDisposable
         _spool = spool.Value;
         _options = options.Value;
         _timeProvider = timeProvider;
+        _logger = logger ?? NullLogger<SinkHealth>.Instance;
     }
 
     public async Task<HealthReport> CheckAsync(CancellationToken cancellationToken)
@@ -107,7 +113,9 @@ public sealed class SinkHealth : IReadinessProbe, IDisposable
             }
             catch (Exception ex) when (ex is NpgsqlException or System.Net.Sockets.SocketException or IOException or InvalidOperationException or TimeoutException)
             {
-                error = ex.Message;
+                // Logged at most once per probe, so once per Metrics:HealthDatabaseCacheDuration however often /healthz is asked.
+                error = ex is PostgresException ? "the server refused the request (details in the daemon's log)" : "connection failed (details in the daemon's log)";
+                LogProbeFailed(ex.GetType().Name, ex.Message);
             }
 
             DatabaseProbe probe = new(_timeProvider.GetUtcNow(), error);
@@ -119,6 +127,9 @@ public sealed class SinkHealth : IReadinessProbe, IDisposable
             _probeGate.Release();
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Health probe: the database did not answer ({Kind}: {Error})")]
+    private partial void LogProbeFailed(string kind, string error);
 
     private sealed record DatabaseProbe(DateTimeOffset At, string? Error);
 }

@@ -143,7 +143,10 @@ public static class SinkHost
             sp.GetRequiredService<NpgsqlDataSource>(),
             Value<SchemaOptions>(sp),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<SchemaMigrator>>()));
+            sp.GetRequiredService<ILogger<SchemaMigrator>>())
+        {
+            WriterLimits = WriterLimitsFor(Value<RetentionOptions>(sp), Value<XrayOptions>(sp), Value<SchemaOptions>(sp)),
+        });
         services.AddSingleton<IBatchStore>(sp => new PostgresLogStore(
             sp.GetRequiredService<NpgsqlDataSource>(),
             sp.GetRequiredService<DimensionCaches>(),
@@ -245,4 +248,8 @@ public static class SinkHost
         services.AddOptions<TOptions>().Bind(configuration.GetSection(section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
     }
+
+    /// <summary>The writer role's limits that match these settings (stored when the migration runs as the owner).</summary>
+    internal static WriterLimits WriterLimitsFor(RetentionOptions retention, XrayOptions xray, SchemaOptions schema) =>
+        WriterLimits.For(retention.Days, xray.AcceptWindowBack, xray.AcceptWindowAhead, schema.PrecreateDays);
 }

@@ -71,12 +71,16 @@ internal sealed partial class PartitionManager
         // Sorted so that concurrent creators take the parent's locks in the same order.
         foreach (DateOnly day in days.Where(d => !_targets.ContainsKey(d)).Distinct().Order())
         {
-            string target = await EnsureDayAsync(connection, day, cancellationToken);
-            _targets[day] = target;
+            // A refused day is not remembered: a day ahead of the window enters it as time passes.
+            if (await EnsureDayAsync(connection, day, cancellationToken) is { } target)
+            {
+                _targets[day] = target;
+            }
         }
     }
 
-    private async Task<string> EnsureDayAsync(NpgsqlConnection connection, DateOnly day, CancellationToken cancellationToken)
+    /// <summary>The day's target table, or null when the writer role may not create that day (its rows go through the parent).</summary>
+    private async Task<string?> EnsureDayAsync(NpgsqlConnection connection, DateOnly day, CancellationToken cancellationToken)
     {
         for (int attempt = 1; ; attempt++)
         {
@@ -99,7 +103,7 @@ internal sealed partial class PartitionManager
         }
     }
 
-    private async Task<string> CreateAsync(NpgsqlConnection connection, DateOnly day, CancellationToken cancellationToken)
+    private async Task<string?> CreateAsync(NpgsqlConnection connection, DateOnly day, CancellationToken cancellationToken)
     {
         string name = PartitionName(day);
         await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -113,7 +117,14 @@ internal sealed partial class PartitionManager
         await using (NpgsqlCommand create = new(CreateSql, connection, transaction))
         {
             create.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = day });
-            await create.ExecuteNonQueryAsync(cancellationToken);
+            if (await create.ExecuteScalarAsync(cancellationToken) is DBNull)
+            {
+                // Outside the window the schema owner lets the writer create (xraysink_writer_limits): nothing was created.
+                // The day's rows are copied through logs, find no partition there and become counted dead letters.
+                await transaction.CommitAsync(cancellationToken);
+                LogOutsideWriterWindow(_logger, day);
+                return null;
+            }
         }
 
         bool direct;
@@ -136,6 +147,9 @@ internal sealed partial class PartitionManager
 
     /// <summary>Creates the day's partition (<c>logs_YYYY_MM_DD</c>, bounds at UTC midnight) with the privileges of logs.</summary>
     internal const string CreateSql = "SELECT " + SchemaSql.PartitionFunctionName + "($1)";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The schema owner does not let this role create the partition of {Day} (outside the writer's window, see xraysink_writer_limits): its rows become dead letters")]
+    private static partial void LogOutsideWriterWindow(ILogger logger, DateOnly day);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Partition {Partition} ensured")]
     private static partial void LogEnsured(ILogger logger, string partition);

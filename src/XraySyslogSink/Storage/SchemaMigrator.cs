@@ -32,6 +32,12 @@ public sealed partial class SchemaMigrator
     {
     }
 
+    /// <summary>
+    /// The writer role's limits a migration run as the owner stores (see <see cref="Storage.WriterLimits"/>); null leaves
+    /// the stored ones as they are (<c>xraysink import</c>, which does not read the daemon's settings).
+    /// </summary>
+    public WriterLimits? WriterLimits { get; init; }
+
     /// <summary>With another list of steps (tests of the framework itself).</summary>
     internal SchemaMigrator(
         NpgsqlDataSource dataSource, SchemaOptions options, TimeProvider timeProvider, ILogger<SchemaMigrator> logger, IReadOnlyList<SchemaStep> steps)
@@ -167,6 +173,7 @@ public sealed partial class SchemaMigrator
 
             // What the settings ask for, on every run: it follows the settings, not a version.
             await ExecuteAsync(connection, transaction, SettingsSql(), cancellationToken);
+            await StoreWriterLimitsAsync(connection, transaction, cancellationToken);
         }
         catch (PostgresException e) when (e.SqlState == InsufficientPrivilege)
         {
@@ -215,6 +222,21 @@ public sealed partial class SchemaMigrator
         }
 
         return ddl;
+    }
+
+    private async Task StoreWriterLimitsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (WriterLimits is not { } limits)
+        {
+            return;
+        }
+
+        await using NpgsqlCommand command = new(WriterLimitsSql.UpdateSql, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<int?> { TypedValue = limits.RetentionFloorDays, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limits.CreateDaysBack });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limits.CreateDaysAhead });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        LogWriterLimits(_logger, limits.RetentionFloorDays, limits.CreateDaysBack, limits.CreateDaysAhead);
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken)
@@ -316,6 +338,9 @@ public sealed partial class SchemaMigrator
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Schema migration {Version} was applied with checksum {Recorded}, this binary's is {Current}: a released step was edited")]
     private static partial void LogEditedStep(ILogger logger, int version, string recorded, string current);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Writer limits stored: it may drop days that ended {Floor} or more days ago (none: no drops) and create partitions from {Back} days back to {Ahead} days ahead")]
+    private static partial void LogWriterLimits(ILogger logger, int? floor, int back, int ahead);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run-time privileges granted to the writer role {Role}")]
     private static partial void LogGranted(ILogger logger, string role);

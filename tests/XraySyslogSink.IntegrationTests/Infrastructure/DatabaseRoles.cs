@@ -25,14 +25,23 @@ public static class DatabaseRoles
     // Roles are cluster-wide: two tests creating them at once would race on CREATE ROLE.
     private static readonly SemaphoreSlim Gate = new(1, 1);
 
+    /// <summary>
+    /// The writer's limits the tests' owner migration stores: retention of days that ended 10 or more days ago (the
+    /// retention tests use 10 days), and partitions over the tests' widened accept window (<see cref="TestSettings.WideAcceptWindow"/>).
+    /// </summary>
+    public static readonly WriterLimits TestLimits = new(RetentionFloorDays: 10, CreateDaysBack: 3651, CreateDaysAhead: 7);
+
     /// <summary>Prepares the roles on the database of <paramref name="adminConnectionString"/>; returns the writer's connection string.</summary>
-    public static async Task<string> PrepareWriterAsync(string adminConnectionString)
+    public static async Task<string> PrepareWriterAsync(string adminConnectionString, WriterLimits? limits = null)
     {
         await RunRolesScriptAsync(adminConnectionString);
         string owner = As(adminConnectionString, Owner, OwnerPassword);
         await using (NpgsqlDataSource dataSource = NpgsqlDataSource.Create(owner))
         {
-            var migrator = new SchemaMigrator(dataSource, new SchemaOptions { WriterRole = Writer, ReaderRole = Reader }, TimeProvider.System, NullLogger<SchemaMigrator>.Instance);
+            var migrator = new SchemaMigrator(dataSource, new SchemaOptions { WriterRole = Writer, ReaderRole = Reader }, TimeProvider.System, NullLogger<SchemaMigrator>.Instance)
+            {
+                WriterLimits = limits ?? TestLimits,
+            };
             await migrator.ApplyAsync(CancellationToken.None);
         }
 

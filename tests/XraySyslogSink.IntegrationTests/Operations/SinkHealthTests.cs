@@ -50,6 +50,22 @@ public sealed class SinkHealthTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task The_report_names_the_kind_of_failure_never_the_servers_text()
+    {
+        string database = await postgres.CreateDatabaseAsync();
+        await using NpgsqlDataSource wrongRole = NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(database) { Username = "xraysink_no_such_role_healthz", Password = "secret-healthz" }.ConnectionString);
+        using var metrics = new SinkMetrics();
+        using SinkHealth health = Health(wrongRole, new SinkChannels(SmallQueues, metrics), metrics, new SteppedClock(DateTimeOffset.UnixEpoch));
+
+        HealthReport report = await health.CheckAsync(CancellationToken.None);
+
+        Assert.False(report.Ready);
+        Assert.Contains("database: unreachable: the server refused the request (details in the daemon's log)\n", report.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("xraysink_no_such_role_healthz", report.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unreachable_database_is_not_ready_and_the_probe_is_reused_for_the_cache_duration()
     {
         int closedPort;
@@ -67,7 +83,7 @@ public sealed class SinkHealthTests(PostgresServer postgres)
         HealthReport report = await health.CheckAsync(CancellationToken.None);
         Assert.False(report.Ready);
         Assert.Equal(["database unreachable"], report.Reasons);
-        Assert.Contains($"database: unreachable: Failed to connect to 127.0.0.1:{closedPort}", report.Text, StringComparison.Ordinal);
+        Assert.Contains("database: unreachable: connection failed (details in the daemon's log)\n", report.Text, StringComparison.Ordinal);
 
         // Within the cache duration the same answer comes back without a new probe, even from a reachable database.
         await using NpgsqlDataSource reachable = NpgsqlDataSource.Create(postgres.ConnectionString);

@@ -11,6 +11,7 @@ internal static class SchemaSteps
         // What every version before versioned migrations created, written with IF NOT EXISTS / CREATE OR REPLACE so it
         // adopts any of their installs (the oldest had only the seed tables, dead_letters and partitions).
         new(1, "baseline: seed tables, dead_letters, spool_checkpoints, import_files, partition functions, reports", ExtendsSeed: false, Baseline),
+        new(2, "writer limits: retention floor and creation window set by the owner; checkpoint rows per role", ExtendsSeed: false, WriterLimitsSql.Step),
     ];
 
     /// <summary>The version a database is at once every step has run.</summary>
