@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using XraySyslogSink.IntegrationTests.Infrastructure;
+using XraySyslogSink.IntegrationTests.Operations;
 
 namespace XraySyslogSink.IntegrationTests.EndToEnd;
 
@@ -17,11 +18,13 @@ public sealed class DaemonProcessTests(PostgresServer postgres)
         string database = await postgres.CreateDatabaseAsync();
         string writer = await DatabaseRoles.PrepareWriterAsync(database);
         int port = FreeTcpPort();
+        int metricsPort = FreeTcpPort();
         // A flush interval longer than the test: the rows can only be committed by the shutdown drain.
         using Process daemon = DaemonProcess.Start(
             $"--ConnectionStrings:Postgres={writer}",
             $"--Listeners:Tcp=127.0.0.1:{port}",
             "--Listeners:Udp=",
+            $"--Metrics:Listen=127.0.0.1:{metricsPort}",
             "--Writer:FlushInterval=00:10:00",
             "--Writer:BatchSize=1000000");
         try
@@ -40,7 +43,14 @@ public sealed class DaemonProcessTests(PostgresServer postgres)
                 await client.GetStream().WriteAsync(Encoding.UTF8.GetBytes(payload.ToString()));
             }
 
-            await Task.Delay(500);
+            // Accepted means appended to the spool: wait for that rather than for a fixed time, which a loaded
+            // machine can outrun (bytes still in the kernel's socket buffer at SIGTERM were never accepted).
+            using (var scrape = new Scrape(metricsPort))
+            {
+                Dictionary<string, double> metrics = await scrape.WaitForAsync("xraysink_spool_appended_total", Lines, TimeSpan.FromSeconds(60));
+                Assert.Equal(Lines, metrics.GetValueOrDefault("xraysink_spool_appended_total"));
+            }
+
             Assert.Equal(0L, await Database.ScalarAsync<long>(database, "SELECT count(*) FROM logs"));
 
             DaemonProcess.SendSigterm(daemon);
