@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using XraySyslogSink.Core;
+using XraySyslogSink.Nodes;
 using XraySyslogSink.Listeners.Security;
 using XraySyslogSink.Spool;
 using XraySyslogSink.Telemetry;
@@ -74,6 +75,9 @@ internal sealed partial class UdpSyslogListener : IListener
     public ListenerKind Kind => ListenerKind.Udp;
 
     public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>Names the node of each connection or datagram at accept time (certificate, <c>Nodes:Networks</c>).</summary>
+    internal NodeIdentityResolver Nodes { get; init; } = NodeIdentityResolver.None;
 
     public void Start() => _loop = Task.Run(ReceiveLoopAsync, CancellationToken.None);
 
@@ -149,7 +153,8 @@ internal sealed partial class UdpSyslogListener : IListener
                 continue;
             }
 
-            var message = ReceivedMessage.Copy(datagram, peer, Transport.Udp, _timeProvider.GetUtcNow());
+            NodeIdentity node = Nodes.HasNoNetworks ? default : Nodes.ForPeer(peer);
+            var message = ReceivedMessage.Copy(datagram, peer, Transport.Udp, _timeProvider.GetUtcNow(), node);
             if (!_spool.TryAppend(message, out _))
             {
                 _metrics.UdpDropped(SpoolFull);
