@@ -63,7 +63,7 @@ SELECT format('ALTER %s %s OWNER TO xraysink_owner', CASE c.relkind WHEN 'v' THE
 FROM pg_class c
 WHERE c.relnamespace = current_schema()::regnamespace
   AND c.relkind IN ('r', 'p', 'v')
-  AND (c.relname IN ('users', 'protocols', 'endpoints', 'tags', 'nodes', 'logs', 'dead_letters', 'spool_checkpoints', 'import_files', 'schema_migrations', 'xraysink_writer_limits',
+  AND (c.relname IN ('users', 'protocols', 'endpoints', 'tags', 'logs', 'dead_letters', 'spool_checkpoints', 'import_files', 'schema_migrations', 'xraysink_writer_limits',
                      'logs_readable')
        OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = to_regclass('logs')))
   AND pg_get_userbyid(c.relowner) <> 'xraysink_owner' \gexec
@@ -71,6 +71,5 @@ SELECT format('ALTER FUNCTION %s OWNER TO xraysink_owner', p.oid::regprocedure)
 FROM pg_proc p
 WHERE p.pronamespace = current_schema()::regnamespace
   AND p.proname IN ('xraysink_create_partition', 'xraysink_drop_partition', 'xraysink_stamp_checkpoint_role', 'report_user_sessions', 'report_user_activity', 'report_top_endpoints',
-                    'report_top_protocols', 'report_routes', 'report_ips_per_user', 'report_users_per_ip', 'report_nodes',
-                    'report_node_traffic', 'report_shared_accounts')
+                    'report_top_protocols', 'report_routes', 'report_ips_per_user', 'report_users_per_ip')
   AND pg_get_userbyid(p.proowner) <> 'xraysink_owner' \gexec

@@ -31,10 +31,4 @@ public struct AccessRecord
     public DimensionValue OutboundTag;
 
     public DimensionValue User;
-
-    /// <summary>The node the line came from (<c>logs.node_id</c>); <c>default</c> when nothing names it.</summary>
-    public DimensionValue Node;
-
-    /// <summary>The node's per-node metrics slot (0 = the shared "other" series), for the per-node row counts.</summary>
-    public int NodeSlot;
 }

@@ -17,9 +17,6 @@ public enum NodeIdentitySource : byte
 
     /// <summary>The peer address the message came from (no valid HOSTNAME).</summary>
     PeerAddress = 4,
-
-    /// <summary>Named by the operator for the whole input (<c>xraysink import --node NAME</c>).</summary>
-    Assigned = 5,
 }
 
 /// <summary>
@@ -43,7 +40,7 @@ public readonly struct NodeIdentity : IEquatable<NodeIdentity>
     public NodeIdentitySource Source { get; }
 
     /// <summary>True when a listener established the name (certificate or network), so the HOSTNAME cannot override it.</summary>
-    public bool IsEstablished => Source is NodeIdentitySource.Certificate or NodeIdentitySource.Network or NodeIdentitySource.Assigned;
+    public bool IsEstablished => Source is NodeIdentitySource.Certificate or NodeIdentitySource.Network;
 
     public static bool operator ==(NodeIdentity left, NodeIdentity right) => left.Equals(right);
 
@@ -67,7 +64,6 @@ public static class NodeIdentitySourceNames
         NodeIdentitySource.Network => "network",
         NodeIdentitySource.Hostname => "hostname",
         NodeIdentitySource.PeerAddress => "peer_address",
-        NodeIdentitySource.Assigned => "assigned",
         _ => "none",
     };
 }

@@ -13,7 +13,6 @@ public sealed class RecordChunk
 
     private AccessRecord[] _records;
     private List<DeadLetter>? _deadLetters;
-    private List<NodeSighting>? _nodes;
 
     public RecordChunk(int capacity = DefaultCapacity)
     {
@@ -46,11 +45,6 @@ public sealed class RecordChunk
     public Span<AccessRecord> Records => _records.AsSpan(0, Count);
 
     public IReadOnlyList<DeadLetter> DeadLetters => (IReadOnlyList<DeadLetter>?)_deadLetters ?? [];
-
-    /// <summary>The nodes this chunk's messages came from, one entry each.</summary>
-    public IReadOnlyList<NodeSighting> Nodes => (IReadOnlyList<NodeSighting>?)_nodes ?? [];
-
-    public void AddNode(NodeSighting node) => (_nodes ??= []).Add(node);
 
     /// <summary>Reserves the next slot; the caller fills it in place.</summary>
     public ref AccessRecord Add()

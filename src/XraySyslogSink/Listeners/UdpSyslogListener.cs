@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using XraySyslogSink.Core;
-using XraySyslogSink.Nodes;
 using XraySyslogSink.Listeners.Security;
 using XraySyslogSink.Spool;
 using XraySyslogSink.Telemetry;
@@ -75,9 +74,6 @@ internal sealed partial class UdpSyslogListener : IListener
     public ListenerKind Kind => ListenerKind.Udp;
 
     public IPEndPoint LocalEndPoint { get; }
-
-    /// <summary>Names the node of each connection or datagram at accept time (certificate, <c>Nodes:Networks</c>).</summary>
-    internal NodeIdentityResolver Nodes { get; init; } = NodeIdentityResolver.None;
 
     public void Start() => _loop = Task.Run(ReceiveLoopAsync, CancellationToken.None);
 
@@ -153,8 +149,7 @@ internal sealed partial class UdpSyslogListener : IListener
                 continue;
             }
 
-            NodeIdentity node = Nodes.HasNoNetworks ? default : Nodes.ForPeer(peer);
-            var message = ReceivedMessage.Copy(datagram, peer, Transport.Udp, _timeProvider.GetUtcNow(), node);
+            var message = ReceivedMessage.Copy(datagram, peer, Transport.Udp, _timeProvider.GetUtcNow());
             if (!_spool.TryAppend(message, out _))
             {
                 _metrics.UdpDropped(SpoolFull);

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using XraySyslogSink.Core;
 using XraySyslogSink.Spool;
-using XraySyslogSink.Nodes;
 using XraySyslogSink.Storage;
 using XraySyslogSink.Telemetry;
 using XraySyslogSink.Xray;
@@ -32,8 +31,6 @@ internal sealed partial class ParserWorkers : IHostedService
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<ParserWorkers> _logger;
     private readonly MessageQueueBudget _budget;
-    private readonly NodeSeries _nodeSeries;
-    private readonly HostnameMismatches _mismatches;
     private readonly Lock _takeLock = new();
     private Task[] _workers = [];
 
@@ -45,13 +42,9 @@ internal sealed partial class ParserWorkers : IHostedService
         IOptions<XrayOptions> xray,
         SinkMetrics metrics,
         TimeProvider timeProvider,
-        NodeSeries nodeSeries,
-        HostnameMismatches mismatches,
         ILogger<ParserWorkers> logger,
         MessageQueueBudget budget)
     {
-        _nodeSeries = nodeSeries;
-        _mismatches = mismatches;
         _channels = channels;
         _budget = budget;
         _caches = caches;
@@ -71,8 +64,7 @@ internal sealed partial class ParserWorkers : IHostedService
         _workers = new Task[count];
         for (int i = 0; i < count; i++)
         {
-            var nodes = new MessageNodes(_caches.Nodes, _zones, _nodeSeries, _mismatches, _logger);
-            var builder = new AccessRecordBuilder(_caches, _zones, _options, _timeProvider, _acceptWindow, nodes);
+            var builder = new AccessRecordBuilder(_caches, _zones, _options, _timeProvider, _acceptWindow);
             _workers[i] = Task.Run(() => RunAsync(builder), CancellationToken.None);
         }
 
@@ -154,7 +146,6 @@ internal sealed partial class ParserWorkers : IHostedService
             }
 
             builder.Counts.ReportTo(_metrics);
-            builder.Nodes.ReportTo(_metrics);
         }
     }
 
@@ -176,7 +167,6 @@ internal sealed partial class ParserWorkers : IHostedService
     private async ValueTask SendAsync(AccessRecordBuilder builder, RecordChunk chunk, ChannelWriter<RecordChunk> records)
     {
         builder.Counts.ReportTo(_metrics);
-        builder.Nodes.ReportTo(_metrics);
         builder.ChunkSent();
         if (!records.TryWrite(chunk))
         {

@@ -12,9 +12,6 @@ internal static class SchemaSteps
         // adopts any of their installs (the oldest had only the seed tables, dead_letters and partitions).
         new(1, "baseline: seed tables, dead_letters, spool_checkpoints, import_files, partition functions, reports", ExtendsSeed: false, Baseline),
         new(2, "writer limits: retention floor and creation window set by the owner; checkpoint rows per role", ExtendsSeed: false, WriterLimitsSql.Step),
-
-        // Every row knows its node (docs/nodes.md): a column added to logs, so Schema:SeedOnly skips it.
-        new(3, "nodes: the nodes dimension, logs.node_id, the node column of logs_readable, p_node on every report, the fleet reports", ExtendsSeed: true, c => NodeSql.Step(c.Options.ForeignKeys)),
     ];
 
     /// <summary>The version a database is at once every step has run.</summary>
