@@ -10,7 +10,7 @@ namespace XraySyslogSink.Fuzz;
 /// framing fuzz target and the decoder's unit tests; a broken decoder contract throws
 /// <see cref="FuzzInvariantException"/>.
 /// </summary>
-public static class FrameReads
+internal static class FrameReads
 {
     public const string Oversize = "<oversize>";
     public const string ProtocolError = "<protocol error>";

@@ -13,7 +13,7 @@ namespace XraySyslogSink.Fuzz;
 /// reached), byte 1 the maximum octet count (a multiple of it, or <c>long.MaxValue</c> when bit 7 is set), byte 2
 /// seeds the read sizes; the rest is the byte stream.
 /// </remarks>
-public static class FramingTarget
+internal static class FramingTarget
 {
     private const int HeaderBytes = 3;
 

@@ -3,10 +3,10 @@ using System.Diagnostics.CodeAnalysis;
 namespace XraySyslogSink.Fuzz;
 
 /// <summary>One fuzz target: runs the code under test on arbitrary bytes and throws on any broken invariant.</summary>
-public delegate void FuzzTarget(ReadOnlySpan<byte> data);
+internal delegate void FuzzTarget(ReadOnlySpan<byte> data);
 
 /// <summary>The fuzz targets by name, as <c>scripts/fuzz.sh</c> and the replay tests call them.</summary>
-public static class FuzzTargets
+internal static class FuzzTargets
 {
     // Factories, not instances: under AFL++ instrumented code may run only inside Fuzzer.Run, once the coverage
     // map is shared, so a target is built on its first input.
@@ -24,7 +24,7 @@ public static class FuzzTargets
 }
 
 /// <summary>A broken invariant: AFL++ records the input as a crash.</summary>
-public sealed class FuzzInvariantException : Exception
+internal sealed class FuzzInvariantException : Exception
 {
     public FuzzInvariantException()
     {

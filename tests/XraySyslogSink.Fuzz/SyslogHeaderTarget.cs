@@ -6,7 +6,7 @@ namespace XraySyslogSink.Fuzz;
 /// The syslog header parser never throws, and every field it returns lies inside the input; PRI, timestamp kind
 /// and offset stay in their ranges.
 /// </summary>
-public static class SyslogHeaderTarget
+internal static class SyslogHeaderTarget
 {
     public static void Run(ReadOnlySpan<byte> data)
     {

@@ -12,7 +12,7 @@ namespace XraySyslogSink.Fuzz;
 /// Berlin (daylight saving) configuration: each message gives exactly one outcome (a row, a counted skip or a dead
 /// letter with a reason); a row has a UTC time, ports in range and dimension values that fit their columns.
 /// </summary>
-public sealed class XrayRecordTarget
+internal sealed class XrayRecordTarget
 {
     private static readonly DateTimeOffset ReceivedAt = new(2025, 11, 17, 10, 0, 0, TimeSpan.Zero);
     private static readonly InetValue Peer = InetValue.FromIPAddress(IPAddress.Loopback);

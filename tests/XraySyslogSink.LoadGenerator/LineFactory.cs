@@ -1,9 +1,11 @@
 using System.Buffers.Text;
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 
 namespace XraySyslogSink.LoadGenerator;
 
 /// <summary>Which syslog header the generated messages carry.</summary>
+[SuppressMessage("Maintainability", "CA1515", Justification = "Public because the unit tests' xunit theories (public methods) take it as a parameter.")]
 public enum HeaderStyle
 {
     /// <summary><c>&lt;134&gt;1 2025-06-30T23:59:35.000050Z node-3 xray 2634 - - MSG</c>.</summary>
@@ -20,7 +22,7 @@ public enum HeaderStyle
 }
 
 /// <summary>How destinations are drawn from the endpoint space.</summary>
-public enum EndpointMode
+internal enum EndpointMode
 {
     /// <summary>Skewed: a few endpoints are hot, most are rare (cubic skew over <see cref="LineFactoryOptions.Endpoints"/>).</summary>
     Skewed,
@@ -30,7 +32,7 @@ public enum EndpointMode
 }
 
 /// <summary>The shape of the generated traffic.</summary>
-public sealed class LineFactoryOptions
+internal sealed class LineFactoryOptions
 {
     public ulong Seed { get; set; } = 1;
 
@@ -61,7 +63,7 @@ public sealed class LineFactoryOptions
 /// stream by index and a file can hold exactly what was sent. Every line becomes one <c>logs</c> row: there are
 /// no DNS or error-log lines in the mix. Each line's (timestamp second, source port) pair is unique.
 /// </summary>
-public sealed class LineFactory
+internal sealed class LineFactory
 {
     /// <summary>Longest message this factory renders, with header.</summary>
     public const int MaxMessageBytes = 640;

@@ -6,7 +6,7 @@ using System.Net.Sockets;
 namespace XraySyslogSink.LoadGenerator;
 
 /// <summary>How the messages leave the generator.</summary>
-public enum SendTransport
+internal enum SendTransport
 {
     Udp,
     TcpOctetCounted,

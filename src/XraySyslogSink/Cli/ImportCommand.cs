@@ -5,7 +5,6 @@ using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using XraySyslogSink.Hosting;
 using XraySyslogSink.Import;
 using XraySyslogSink.Pipeline;
 using XraySyslogSink.Storage;

@@ -1,6 +1,9 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace XraySyslogSink.Core;
 
 /// <summary>What <c>logs.action</c> holds for an access line.</summary>
+[SuppressMessage("Maintainability", "CA1515", Justification = "Public because the unit tests' xunit theories (public methods) take it as a parameter.")]
 public enum AccessAction : byte
 {
     Accepted,
@@ -8,7 +11,7 @@ public enum AccessAction : byte
 }
 
 /// <summary>One row of the <c>logs</c> table, ready for the writer.</summary>
-public struct AccessRecord
+internal struct AccessRecord
 {
     /// <summary>The event time in UTC (<see cref="DateTimeKind.Utc"/>); decides the partition.</summary>
     public DateTime TimestampUtc;

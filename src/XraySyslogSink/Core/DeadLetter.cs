@@ -5,4 +5,4 @@ namespace XraySyslogSink.Core;
 /// <param name="Peer">The sending socket's address (not the syslog HOSTNAME).</param>
 /// <param name="Reason">A short, stable reason such as <c>source is not an address</c>.</param>
 /// <param name="Raw">The message text (invalid UTF-8 replaced, NUL escaped, bounded in length).</param>
-public sealed record DeadLetter(DateTimeOffset ReceivedAt, InetValue Peer, string Reason, string Raw);
+internal sealed record DeadLetter(DateTimeOffset ReceivedAt, InetValue Peer, string Reason, string Raw);

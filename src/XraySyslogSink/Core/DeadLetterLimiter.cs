@@ -4,7 +4,7 @@ namespace XraySyslogSink.Core;
 /// At most N dead letters per second for one worker. A fixed one-second window is enough here:
 /// the goal is a ceiling on what garbage can write, not smooth shaping.
 /// </summary>
-public sealed class DeadLetterLimiter
+internal sealed class DeadLetterLimiter
 {
     private readonly TimeProvider _timeProvider;
     private readonly int _perSecond;

@@ -3,7 +3,7 @@ using System.Text;
 namespace XraySyslogSink.Core;
 
 /// <summary>Renders raw message bytes as text PostgreSQL accepts: bounded, valid UTF-8, no NUL.</summary>
-public static class DeadLetterText
+internal static class DeadLetterText
 {
     /// <summary>U+2400 SYMBOL FOR NULL: visible in psql, unlike the NUL that <c>text</c> refuses.</summary>
     private const char NulSymbol = '\u2400';

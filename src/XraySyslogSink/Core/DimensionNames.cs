@@ -4,7 +4,7 @@ namespace XraySyslogSink.Core;
 /// The seed schema's dimension tables by name: storage resolves values into them, and the per-dimension metrics
 /// and dead-letter reasons name them.
 /// </summary>
-public static class DimensionNames
+internal static class DimensionNames
 {
     public const string Users = "users";
     public const string Protocols = "protocols";

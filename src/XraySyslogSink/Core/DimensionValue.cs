@@ -6,7 +6,7 @@ namespace XraySyslogSink.Core;
 /// its <see cref="Text"/> and the writer resolves it to an id before the row is copied.
 /// <c>default</c> is SQL NULL.
 /// </summary>
-public readonly struct DimensionValue
+internal readonly struct DimensionValue
 {
     public DimensionValue(int id)
     {

@@ -9,7 +9,7 @@ namespace XraySyslogSink.Core;
 /// the hot path can carry source and peer addresses without allocating an <see cref="IPAddress"/>.
 /// Maps onto PostgreSQL's <c>inet</c>: a host has the full prefix length (32 or 128).
 /// </summary>
-public readonly struct InetValue : IEquatable<InetValue>
+internal readonly struct InetValue : IEquatable<InetValue>
 {
     // IPv4 is kept in the low 32 bits of _low so equality and hashing need no family branch.
     private readonly ulong _high;

@@ -4,7 +4,7 @@ using System.Net;
 namespace XraySyslogSink.Core;
 
 /// <summary>Parses the <c>host:port</c> listener settings: <c>0.0.0.0:5514</c>, <c>127.0.0.1:5514</c>, <c>[::]:5514</c>.</summary>
-public static class ListenAddress
+internal static class ListenAddress
 {
     /// <summary>Returns false with an explanation when <paramref name="text"/> is not an IP literal and port.</summary>
     public static bool TryParse(string? text, out IPEndPoint? endPoint, out string? error)

@@ -7,7 +7,7 @@ namespace XraySyslogSink.Core;
 /// <see cref="ArrayPool{T}.Shared"/> (the consumer returns it with <see cref="Release"/>),
 /// the sending peer and when it arrived.
 /// </summary>
-public readonly struct ReceivedMessage
+internal readonly struct ReceivedMessage
 {
     private readonly byte[] _buffer;
 

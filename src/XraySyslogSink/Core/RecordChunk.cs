@@ -7,7 +7,7 @@ namespace XraySyslogSink.Core;
 /// array plus the dead letters met on the way. Sending chunks rather than single records keeps
 /// channel synchronisation off the per-line cost.
 /// </summary>
-public sealed class RecordChunk
+internal sealed class RecordChunk
 {
     public const int DefaultCapacity = 512;
 

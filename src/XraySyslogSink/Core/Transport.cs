@@ -1,7 +1,7 @@
 namespace XraySyslogSink.Core;
 
 /// <summary>How a message reached the collector; a tag on the received-message counters.</summary>
-public enum Transport : byte
+internal enum Transport : byte
 {
     Udp,
     Tcp,
@@ -13,7 +13,7 @@ public enum Transport : byte
     Import,
 }
 
-public static class TransportNames
+internal static class TransportNames
 {
     public static string Name(this Transport transport) => transport switch
     {

@@ -16,7 +16,7 @@ namespace XraySyslogSink.Hosting;
 /// their capacity. <c>/healthz</c> may be reachable by more people than the database: it names only the kind of
 /// failure; the database's own error text (host names, role names, server messages) goes to the daemon's log.
 /// </summary>
-public sealed partial class SinkHealth : IReadinessProbe, IDisposable
+internal sealed partial class SinkHealth : IReadinessProbe, IDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly SinkChannels _channels;

@@ -20,7 +20,7 @@ using XraySyslogSink.Xray;
 namespace XraySyslogSink.Hosting;
 
 /// <summary>The one place that knows every stage: configuration sources, logging and the service graph.</summary>
-public static class SinkHost
+internal static class SinkHost
 {
     public const string EnvironmentPrefix = "XRAYSINK_";
 

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace XraySyslogSink.Listeners;
 
 /// <summary>Options section <c>Listeners</c>: where to receive syslog and how much to accept.</summary>
-public sealed class ListenerOptions
+internal sealed class ListenerOptions
 {
     public const string SectionName = "Listeners";
 

@@ -13,7 +13,7 @@ namespace XraySyslogSink.Pipeline;
 /// the importer <see cref="None"/>. The receive time is the one kept in the spool, so a line replayed after an
 /// outage is judged by when it arrived, not by when it is parsed.
 /// </remarks>
-public readonly record struct AcceptWindow
+internal readonly record struct AcceptWindow
 {
     public AcceptWindow(TimeSpan back, TimeSpan ahead)
     {

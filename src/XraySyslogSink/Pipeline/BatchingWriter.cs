@@ -204,7 +204,7 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
                 _metrics.BatchFlushed(result.RowsWritten, Stopwatch.GetElapsedTime(started));
                 if (result.RowsRejected > 0)
                 {
-                    _metrics.LineDeadLettered("database rejected row", result.RowsRejected);
+                    _metrics.LineDeadLettered(DeadLetterReasons.DatabaseRejectedRow, result.RowsRejected);
                 }
 
                 if (_backoff.Attempt > 1)

@@ -4,7 +4,7 @@ using XraySyslogSink.Core;
 namespace XraySyslogSink.Pipeline;
 
 /// <summary>Options section <c>Pipeline</c>: queue sizes and parallelism between the stages.</summary>
-public sealed class PipelineOptions
+internal sealed class PipelineOptions
 {
     public const string SectionName = "Pipeline";
 

@@ -9,7 +9,7 @@ namespace XraySyslogSink.Pipeline;
 /// parser workers → writer (record chunks). Bounded so that a slow database turns into TCP
 /// backpressure and counted UDP drops instead of unbounded memory.
 /// </summary>
-public sealed class SinkChannels
+internal sealed class SinkChannels
 {
     public SinkChannels(PipelineOptions options, SinkMetrics metrics)
     {

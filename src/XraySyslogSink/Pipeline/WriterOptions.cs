@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace XraySyslogSink.Pipeline;
 
 /// <summary>Options section <c>Writer</c>: when batches are flushed to PostgreSQL and how failures are retried.</summary>
-public sealed class WriterOptions
+internal sealed class WriterOptions
 {
     public const string SectionName = "Writer";
 

@@ -8,7 +8,7 @@ namespace XraySyslogSink.Spool;
 /// forgotten only after the batch containing it has committed (the committed position is stored in
 /// the same transaction as the rows, so a crash replays exactly what was not committed).
 /// </summary>
-public interface IMessageSpool
+internal interface IMessageSpool
 {
     /// <summary>
     /// Appends <paramref name="message"/> (the spool takes ownership of its pooled buffer) and returns its

@@ -1,7 +1,7 @@
 namespace XraySyslogSink.Spool;
 
 /// <summary>What the writer tells the spool: how far the database has committed, so older segments can go.</summary>
-public interface ISpoolProgress
+internal interface ISpoolProgress
 {
     /// <summary>The highest sequence number committed to the database when the spool opened, or since.</summary>
     long CommittedSequence { get; }

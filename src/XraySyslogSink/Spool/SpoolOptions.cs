@@ -6,7 +6,7 @@ namespace XraySyslogSink.Spool;
 /// Options section <c>Spool</c>: the on-disk write-ahead log every received message enters before it is
 /// parsed, so that database outages and crashes lose nothing that was made durable.
 /// </summary>
-public sealed class SpoolOptions
+internal sealed class SpoolOptions
 {
     public const string SectionName = "Spool";
 

@@ -9,7 +9,7 @@ namespace XraySyslogSink.Storage;
 /// <see cref="Password"/>. The password is never logged, and error messages about the connection string have it
 /// replaced by <c>***</c>.
 /// </remarks>
-public sealed class DatabaseOptions
+internal sealed class DatabaseOptions
 {
     public const string SectionName = "Database";
 

@@ -14,7 +14,7 @@ namespace XraySyslogSink.Storage;
 /// dictionary swap, with no per-entry bookkeeping on the hot lookup path. Keys compare ordinally
 /// (case-sensitive), because emails and tags are stored as written.
 /// </remarks>
-public sealed class DimensionCache
+internal sealed class DimensionCache
 {
     // Values up to this many UTF-8 bytes are decoded on the stack; longer ones use a pooled buffer.
     private const int StackDecodeLimit = 256;

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace XraySyslogSink.Storage;
 
 /// <summary>Options section <c>Cache</c>: the most entries each dimension cache keeps in memory.</summary>
-public sealed class DimensionCacheOptions
+internal sealed class DimensionCacheOptions
 {
     public const string SectionName = "Cache";
 

@@ -1,7 +1,7 @@
 namespace XraySyslogSink.Storage;
 
 /// <summary>The four dimension caches, sized from <see cref="DimensionCacheOptions"/>.</summary>
-public sealed class DimensionCaches
+internal sealed class DimensionCaches
 {
     public DimensionCaches(DimensionCacheOptions options)
     {

@@ -153,7 +153,7 @@ internal sealed partial class DimensionResolver
             // Npgsql's strict UTF-8 encoder would throw on a lone surrogate before the server sees it.
             if (TextSanitizer.HasLoneSurrogate(value))
             {
-                rejected[value] = "database rejected row: 22021 text is not valid UTF-16 (lone surrogate)";
+                rejected[value] = DeadLetterReasons.DatabaseRejected("22021", "text is not valid UTF-16 (lone surrogate)");
             }
             else
             {
@@ -229,7 +229,7 @@ internal sealed partial class DimensionResolver
             // A value too long, a NUL byte…: find the culprits by halving; the rest still resolves.
             if (values.Count == 1)
             {
-                string reason = $"database rejected row: {e.SqlState} {e.MessageText}";
+                string reason = DeadLetterReasons.DatabaseRejected(e.SqlState, e.MessageText);
                 rejected[values[0]] = reason;
                 LogValueRejected(_logger, table.Table, e.SqlState, e.MessageText);
                 return 0;

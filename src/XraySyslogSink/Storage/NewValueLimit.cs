@@ -21,7 +21,7 @@ namespace XraySyslogSink.Storage;
 /// The history import constructs its store without a limit. The budgets are kept by the one batching writer
 /// (not thread-safe for concurrent stores); the counters may be read from any thread.
 /// </remarks>
-public sealed class NewValueLimit : IParkedRows
+internal sealed class NewValueLimit : IParkedRows
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 

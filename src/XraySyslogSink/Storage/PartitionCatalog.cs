@@ -9,7 +9,7 @@ namespace XraySyslogSink.Storage;
 /// <param name="Bound">The partition bound as PostgreSQL prints it (in UTC).</param>
 /// <param name="RowsEstimate">The planner's row estimate (<c>reltuples</c>; -1 or 0 before the first ANALYZE).</param>
 /// <param name="Bytes">Table, index and TOAST size.</param>
-public sealed record PartitionInfo(string Name, DateOnly? Day, string Bound, long RowsEstimate, long Bytes)
+internal sealed record PartitionInfo(string Name, DateOnly? Day, string Bound, long RowsEstimate, long Bytes)
 {
     /// <summary>Start of the range in UTC (only for our daily partitions).</summary>
     public DateTime? From => Day?.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
@@ -25,7 +25,7 @@ public sealed record PartitionInfo(string Name, DateOnly? Day, string Bound, lon
 /// <c>logs</c>, in its schema, named <c>logs_YYYY_MM_DD</c> for a real date and bounded by exactly that UTC day is ever
 /// dropped; anything an operator laid out differently is listed and left alone.
 /// </summary>
-public static class PartitionCatalog
+internal static class PartitionCatalog
 {
     private const string ListSql = """
         SELECT c.relname::text, pg_get_expr(c.relpartbound, c.oid), c.reltuples::bigint, pg_total_relation_size(c.oid),

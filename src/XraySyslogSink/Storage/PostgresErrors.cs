@@ -4,7 +4,7 @@ using Npgsql;
 namespace XraySyslogSink.Storage;
 
 /// <summary>Classifies database errors for the writer's retry and poison-row decisions.</summary>
-public static class PostgresErrors
+internal static class PostgresErrors
 {
     public const string UndefinedTable = "42P01";
     public const string DuplicateTable = "42P07";

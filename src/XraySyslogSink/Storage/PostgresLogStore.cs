@@ -9,7 +9,7 @@ namespace XraySyslogSink.Storage;
 /// Safe to call again with the same chunks after a transient failure: dimension ids are committed before
 /// the rows and rewritten into the records, and rows plus dead letters commit in one transaction or not at all.
 /// </remarks>
-public sealed partial class PostgresLogStore : IBatchStore
+internal sealed partial class PostgresLogStore : IBatchStore
 {
     private const string BisectSavepoint = "xraysink_rows";
 
@@ -248,7 +248,7 @@ public sealed partial class PostgresLogStore : IBatchStore
             await transaction.ReleaseAsync(BisectSavepoint, cancellationToken);
             if (rows.Count == 1)
             {
-                rejected.Add(new RejectedRow(rows[0], $"database rejected row: {e.SqlState} {e.MessageText}"));
+                rejected.Add(new RejectedRow(rows[0], DeadLetterReasons.DatabaseRejected(e.SqlState, e.MessageText)));
                 return 0;
             }
         }

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace XraySyslogSink.Storage;
 
 /// <summary>Options section <c>Retention</c>: how long the daemon keeps daily partitions.</summary>
-public sealed class RetentionOptions
+internal sealed class RetentionOptions
 {
     public const string SectionName = "Retention";
 

@@ -1,7 +1,7 @@
 namespace XraySyslogSink.Storage;
 
 /// <summary>Column limits of the seed schema; values longer than these can never be stored.</summary>
-public static class SchemaLimits
+internal static class SchemaLimits
 {
     public const int EmailLength = 255;
     public const int EndpointAddressLength = 255;

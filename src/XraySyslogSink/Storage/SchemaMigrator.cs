@@ -12,7 +12,7 @@ namespace XraySyslogSink.Storage;
 /// as another role (the writer) it only checks that every step has run and that role's run-time privileges, and tells
 /// the operator to migrate otherwise. A database migrated by a newer binary is refused either way.
 /// </summary>
-public sealed partial class SchemaMigrator
+internal sealed partial class SchemaMigrator
 {
     // PostgreSQL 10 has native partitioning but cannot create indexes on a partitioned parent,
     // which the seed schema relies on.

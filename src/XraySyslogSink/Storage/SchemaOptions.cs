@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace XraySyslogSink.Storage;
 
 /// <summary>Options section <c>Schema</c>: optional parts of the seed schema.</summary>
-public sealed class SchemaOptions
+internal sealed class SchemaOptions
 {
     public const string SectionName = "Schema";
 

@@ -6,7 +6,7 @@ namespace XraySyslogSink.Storage;
 /// The <c>spool_checkpoints</c> row of one collector: the highest spool sequence number whose rows are committed.
 /// It is written in the same transaction as those rows, so after a crash the spool replays exactly the rest.
 /// </summary>
-public static class SpoolCheckpoints
+internal static class SpoolCheckpoints
 {
     private const string ReadSql = "SELECT sequence FROM spool_checkpoints WHERE collector_id = $1";
 

@@ -3,7 +3,7 @@ using System.Buffers;
 namespace XraySyslogSink.Syslog;
 
 /// <summary>The outcome of one <see cref="SyslogFrameDecoder.TryReadFrame"/> call.</summary>
-public enum FrameStatus : byte
+internal enum FrameStatus : byte
 {
     /// <summary>No complete frame in the buffer; read more.</summary>
     NeedMoreData,
@@ -30,7 +30,7 @@ public enum FrameStatus : byte
 /// be in sync. CR, LF and NUL before a frame are skipped, so blank lines and a LF after an octet-counted frame
 /// produce nothing.
 /// </remarks>
-public sealed class SyslogFrameDecoder
+internal sealed class SyslogFrameDecoder
 {
     private const byte Lf = (byte)'\n';
     private const byte Cr = (byte)'\r';

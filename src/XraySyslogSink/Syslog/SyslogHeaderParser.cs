@@ -15,7 +15,7 @@ namespace XraySyslogSink.Syslog;
 /// behind a header without a tag stays whole in MSG.
 /// </para>
 /// </remarks>
-public static class SyslogHeaderParser
+internal static class SyslogHeaderParser
 {
     private const byte Space = (byte)' ';
 

@@ -1,6 +1,9 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace XraySyslogSink.Syslog;
 
 /// <summary>Which header a message carried.</summary>
+[SuppressMessage("Maintainability", "CA1515", Justification = "Public because the unit tests' xunit theories (public methods) take it as a parameter.")]
 public enum SyslogFormat : byte
 {
     /// <summary>
@@ -24,7 +27,7 @@ public enum SyslogFormat : byte
 }
 
 /// <summary>What the header says about time.</summary>
-public enum SyslogTimestampKind : byte
+internal enum SyslogTimestampKind : byte
 {
     /// <summary>No timestamp (headerless or NILVALUE).</summary>
     None,
@@ -43,7 +46,7 @@ public enum SyslogTimestampKind : byte
 /// A parsed syslog message as spans over the received bytes; valid only while those bytes are.
 /// The HOSTNAME is whatever the sender wrote, kept apart from the peer address.
 /// </summary>
-public ref struct SyslogMessage
+internal ref struct SyslogMessage
 {
     public SyslogFormat Format;
 

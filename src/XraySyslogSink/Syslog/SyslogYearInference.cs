@@ -9,7 +9,7 @@ namespace XraySyslogSink.Syslog;
 /// ahead); every other stamp is in the year it was received. Both dates are compared in the sender's zone so that
 /// a node a few hours ahead of the collector is not a year off on New Year's Eve.
 /// </remarks>
-public static class SyslogYearInference
+internal static class SyslogYearInference
 {
     /// <summary>The year of a stamp with <paramref name="month"/> written, received at <paramref name="receivedLocal"/>.</summary>
     public static int InferYear(int month, DateTime receivedLocal)

@@ -4,7 +4,7 @@ namespace XraySyslogSink.Telemetry;
 /// What the metrics read from the daemon's cap on new dimension values (<c>xraysink.dimension_values.parked*</c>).
 /// The cap implements it and the host registers it with <see cref="SinkMetrics.TrackNewValues"/>.
 /// </summary>
-public interface IParkedRows
+internal interface IParkedRows
 {
     /// <summary>Dead letters of parked rows over the dead-letter rate: counted, not stored.</summary>
     long SuppressedDeadLetters { get; }

@@ -4,7 +4,7 @@ namespace XraySyslogSink.Telemetry;
 /// Answers <c>GET /healthz</c> on the metrics port. The host implements it over the parts it composes (database,
 /// queues, spool), so the metrics server serves readiness without depending on them.
 /// </summary>
-public interface IReadinessProbe
+internal interface IReadinessProbe
 {
     Task<HealthReport> CheckAsync(CancellationToken cancellationToken);
 }

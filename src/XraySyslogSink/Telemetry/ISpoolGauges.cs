@@ -4,7 +4,7 @@ namespace XraySyslogSink.Telemetry;
 /// What the metrics read from the spool (<c>xraysink.spool.*</c>). The spool implements it and registers itself
 /// with <see cref="SinkMetrics.TrackSpool"/>, so telemetry observes the spool without depending on it.
 /// </summary>
-public interface ISpoolGauges
+internal interface ISpoolGauges
 {
     /// <summary>Bytes of segment files not yet freed.</summary>
     long Bytes { get; }

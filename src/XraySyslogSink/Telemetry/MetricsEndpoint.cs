@@ -15,7 +15,7 @@ namespace XraySyslogSink.Telemetry;
 /// exposition format (counters as <c>*_total</c>, units as suffixes, histograms with <c>_bucket</c>/<c>_sum</c>/<c>_count</c>).
 /// <c>/healthz</c> shares the port; <see cref="MetricsServer"/> runs both.
 /// </summary>
-public static class MetricsEndpoint
+internal static class MetricsEndpoint
 {
     /// <summary>Bucket bounds (seconds) of the duration histograms: flushes take milliseconds to seconds, fsyncs less.</summary>
     public static readonly double[] SecondsBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace XraySyslogSink.Telemetry;
 
 /// <summary>Options section <c>Metrics</c>: the Prometheus scrape endpoint and the readiness check beside it.</summary>
-public sealed class MetricsOptions
+internal sealed class MetricsOptions
 {
     public const string SectionName = "Metrics";
 

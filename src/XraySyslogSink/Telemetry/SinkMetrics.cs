@@ -8,7 +8,7 @@ namespace XraySyslogSink.Telemetry;
 /// and running totals of the same figures for the periodic summary line, which instruments cannot be read back for.
 /// Stages count locally and report here once per chunk or batch, so the hot path pays no per-line synchronisation.
 /// </summary>
-public sealed class SinkMetrics : IDisposable
+internal sealed class SinkMetrics : IDisposable
 {
     public const string MeterName = "XraySyslogSink";
 

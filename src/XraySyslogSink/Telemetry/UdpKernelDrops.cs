@@ -10,7 +10,7 @@ namespace XraySyslogSink.Telemetry;
 /// total. Reads the files on demand (the 10-second summary, a metrics scrape), never on the receive path.
 /// Zero where <c>/proc</c> is not available.
 /// </summary>
-public sealed class UdpKernelDrops
+internal sealed class UdpKernelDrops
 {
     private static readonly string[] Tables = ["/proc/net/udp", "/proc/net/udp6"];
 

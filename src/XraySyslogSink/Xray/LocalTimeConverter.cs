@@ -11,7 +11,7 @@ namespace XraySyslogSink.Xray;
 /// 02:30 in a spring-forward gap becomes 03:30 daylight time. Both follow
 /// <see cref="TimeZoneInfo.GetUtcOffset(DateTime)"/> and are the same on every run.
 /// </remarks>
-public sealed class LocalTimeConverter
+internal sealed class LocalTimeConverter
 {
     private static readonly long QuarterHourTicks = TimeSpan.FromMinutes(15).Ticks;
 

@@ -16,7 +16,7 @@ namespace XraySyslogSink.Xray;
 /// reloaded (SIGHUP): each lookup reads the current table with one volatile load and no lock, and every line a
 /// parser starts after the swap is read in the new zones.
 /// </remarks>
-public sealed class SenderTimeZones
+internal sealed class SenderTimeZones
 {
     private Table _table;
 

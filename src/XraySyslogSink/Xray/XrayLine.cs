@@ -1,8 +1,10 @@
+using System.Diagnostics.CodeAnalysis;
 using XraySyslogSink.Core;
 
 namespace XraySyslogSink.Xray;
 
 /// <summary>What a message turned out to be.</summary>
+[SuppressMessage("Maintainability", "CA1515", Justification = "Public because the unit tests' xunit theories (public methods) take it as a parameter.")]
 public enum XrayLineKind : byte
 {
     /// <summary>An access line that becomes a <c>logs</c> row.</summary>
@@ -22,6 +24,7 @@ public enum XrayLineKind : byte
 }
 
 /// <summary>Why a line could not be stored; each value has a stable text for counters and dead letters.</summary>
+[SuppressMessage("Maintainability", "CA1515", Justification = "Public because the unit tests' xunit theories (public methods) take it as a parameter.")]
 public enum XrayMalformedReason : byte
 {
     None,
@@ -41,7 +44,7 @@ public enum XrayMalformedReason : byte
 /// Optional parts are empty spans when absent; <see cref="HasInboundTag"/> tells an absent inbound
 /// tag from an empty one.
 /// </summary>
-public ref struct XrayAccessLine
+internal ref struct XrayAccessLine
 {
     /// <summary>
     /// True when the line carried its own timestamp. False for a body whose Go log prefix was stripped
@@ -90,7 +93,7 @@ public ref struct XrayAccessLine
     public ReadOnlySpan<byte> Email;
 }
 
-public static class XrayReasonNames
+internal static class XrayReasonNames
 {
     public static string Name(this XrayMalformedReason reason) => reason switch
     {

@@ -19,7 +19,7 @@ namespace XraySyslogSink.Xray;
 /// still has a TO (single space, as some copies show) has it and its detour dropped, not read as reason.</item>
 /// </list>
 /// </remarks>
-public static class XrayLineParser
+internal static class XrayLineParser
 {
     private const int StatusLength = 8; // "accepted" and "rejected" alike
 

@@ -1,7 +1,7 @@
 namespace XraySyslogSink.Xray;
 
 /// <summary>Options section <c>Xray</c>: how to read the zone-less timestamps inside xray lines.</summary>
-public sealed class XrayOptions
+internal sealed class XrayOptions
 {
     public const string SectionName = "Xray";
 

@@ -5,7 +5,7 @@ namespace XraySyslogSink.Xray;
 /// <summary>Turns the FROM part of an access line into an address (or masked network) and a port.</summary>
 internal static class XraySourceParser
 {
-    public enum Result : byte
+    internal enum Result : byte
     {
         Address,
         InternalDns,

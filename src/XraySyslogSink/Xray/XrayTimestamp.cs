@@ -9,7 +9,7 @@ internal static class XrayTimestamp
     /// <summary>Length of <c>YYYY/MM/DD HH:MM:SS.uuuuuu</c>.</summary>
     private const int MicrosLength = 26;
 
-    public enum Result : byte
+    internal enum Result : byte
     {
         Valid,
         Missing,

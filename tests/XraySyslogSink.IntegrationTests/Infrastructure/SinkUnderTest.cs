@@ -4,7 +4,6 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using XraySyslogSink.Hosting;
 using XraySyslogSink.Listeners;
 using XraySyslogSink.Telemetry;
@@ -15,7 +14,7 @@ namespace XraySyslogSink.IntegrationTests.Infrastructure;
 /// The daemon, built exactly as Program builds it, running in the test process with its listeners on
 /// 127.0.0.1 ephemeral ports and its own fresh database.
 /// </summary>
-public sealed class SinkUnderTest : IAsyncDisposable
+internal sealed class SinkUnderTest : IAsyncDisposable
 {
     private readonly IHost _host;
 

@@ -6,7 +6,7 @@ using XraySyslogSink.Storage;
 namespace XraySyslogSink.IntegrationTests.Infrastructure;
 
 /// <summary>A migrated test database with helpers to build stores, chunks and run queries.</summary>
-public sealed class StorageHarness : IAsyncDisposable
+internal sealed class StorageHarness : IAsyncDisposable
 {
     public static readonly DateTimeOffset Today = new(2025, 11, 17, 12, 0, 0, TimeSpan.Zero);
 

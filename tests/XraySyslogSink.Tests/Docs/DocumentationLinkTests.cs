@@ -110,7 +110,7 @@ public sealed class DocumentationLinkTests
     [Fact]
     public void The_link_reader_finds_links_and_anchors_as_github_renders_them()
     {
-        const string page = """
+        const string Page = """
             # Title
             See [the guide](docs/guide.md#the-schemaforeignkeysfalse-profile) and ![a picture](img/a.png "caption").
             Not a link: `[x](inside-code.md)`.
@@ -123,12 +123,12 @@ public sealed class DocumentationLinkTests
             ## Panels' email conventions
             """;
 
-        Assert.Equal(["docs/guide.md#the-schemaforeignkeysfalse-profile", "img/a.png"], MarkdownLinks.Targets(page));
+        Assert.Equal(["docs/guide.md#the-schemaforeignkeysfalse-profile", "img/a.png"], MarkdownLinks.Targets(Page));
         Assert.Equal(["scripts/test.sh", "config/rsyslog/"], MarkdownLinks.CodePaths(
             "Run `scripts/test.sh`, not `scripts/bench.sh --rss-10m`; see `config/rsyslog/`, `config/rsyslog/*.conf`, `tests/…/Fixtures/`, `Spool:Directory`."));
         Assert.Equal(
             new HashSet<string>(["title", "the-schemaforeignkeysfalse-profile", "panels-email-conventions", "panels-email-conventions-1"]),
-            MarkdownLinks.Anchors(page));
+            MarkdownLinks.Anchors(Page));
     }
 
     [Fact]

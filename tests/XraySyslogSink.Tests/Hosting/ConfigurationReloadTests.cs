@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using XraySyslogSink.Core;
-using XraySyslogSink.Hosting;
 using XraySyslogSink.Hosting.Reload;
 using XraySyslogSink.Listeners;
 using XraySyslogSink.Listeners.Security;

@@ -55,9 +55,9 @@ public sealed class SyslogFrameDecoderTests
     [Fact]
     public void Raw_xray_line_starting_with_digits_is_not_mistaken_for_an_octet_count()
     {
-        const string raw = "2023/06/30 14:16:59 116.52.106.117:33448 accepted tcp:1.1.1.1:53 [direct]";
+        const string Raw = "2023/06/30 14:16:59 116.52.106.117:33448 accepted tcp:1.1.1.1:53 [direct]";
 
-        Assert.Equal([Frame(raw), Frame(raw)], Run(NewDecoder(), raw + "\n" + raw + "\n"));
+        Assert.Equal([Frame(Raw), Frame(Raw)], Run(NewDecoder(), Raw + "\n" + Raw + "\n"));
     }
 
     [Fact]

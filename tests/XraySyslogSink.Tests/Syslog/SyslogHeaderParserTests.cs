@@ -67,10 +67,10 @@ public sealed class SyslogHeaderParserTests
     [Fact]
     public void Rfc5424_structured_data_value_with_escaped_bracket_quote_and_backslash()
     {
-        const string sd = "[a@1 k=\"x\\]y\" q=\"say \\\"hi\\\"\" b=\"c:\\\\dir\"][b@2 z=\"]\"]";
-        Parsed p = Parse($"<14>1 2023-06-30T14:16:59Z host app - - {sd} msg ] after");
+        const string Sd = "[a@1 k=\"x\\]y\" q=\"say \\\"hi\\\"\" b=\"c:\\\\dir\"][b@2 z=\"]\"]";
+        Parsed p = Parse($"<14>1 2023-06-30T14:16:59Z host app - - {Sd} msg ] after");
 
-        Assert.Equal(sd, p.StructuredData);
+        Assert.Equal(Sd, p.StructuredData);
         Assert.Equal("msg ] after", p.Message);
         Assert.Equal("app", p.AppName);
     }

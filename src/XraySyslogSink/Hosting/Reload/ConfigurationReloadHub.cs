@@ -10,7 +10,7 @@ namespace XraySyslogSink.Hosting.Reload;
 /// settings against it and applies them together, or none of them with one log line naming what was wrong.
 /// Settings that are not reloadable (listeners, queues, the database, the spool) keep the values read at start.
 /// </summary>
-public sealed partial class ConfigurationReloadHub : IHostedService, IDisposable
+internal sealed partial class ConfigurationReloadHub : IHostedService, IDisposable
 {
     private readonly Func<IConfiguration> _readConfiguration;
     private readonly IReloadableSettings[] _subscribers;

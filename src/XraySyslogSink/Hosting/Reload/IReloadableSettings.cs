@@ -12,7 +12,7 @@ namespace XraySyslogSink.Hosting.Reload;
 /// validates the section from the freshly read configuration and builds the new immutable state;
 /// the returned action only swaps it in (one reference write, no lock on the hot path).
 /// </remarks>
-public interface IReloadableSettings
+internal interface IReloadableSettings
 {
     /// <summary>What the log line names when these settings changed, e.g. <c>time zones</c>.</summary>
     string Name { get; }

@@ -11,7 +11,7 @@ namespace XraySyslogSink.Listeners.Security;
 /// An empty list allows everyone; the entry <c>private</c> stands for loopback and the private ranges. IPv4 peers are matched against the IPv4 entries only (an IPv4-mapped IPv6
 /// peer such as <c>::ffff:10.1.2.3</c> is matched as <c>10.1.2.3</c>, since the listeners unmap it first).
 /// </summary>
-public sealed class SourceAllowList
+internal sealed class SourceAllowList
 {
     private readonly (uint Network, uint Mask)[] _v4;
     private readonly (ulong High, ulong Low, ulong MaskHigh, ulong MaskLow)[] _v6;

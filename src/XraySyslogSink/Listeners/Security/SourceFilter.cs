@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace XraySyslogSink.Listeners.Security;
 
 /// <summary>The listeners an allow list can be set for (<c>Listeners:AllowedSourcesByListener:&lt;name&gt;</c>).</summary>
-public enum ListenerKind
+internal enum ListenerKind
 {
     Udp,
     Tcp,
@@ -18,7 +18,7 @@ public enum ListenerKind
 /// connection, so a new list (from <see cref="Update"/>, called when the <c>Listeners</c> options change)
 /// applies to the next datagram and the next connection, while open connections keep going.
 /// </summary>
-public sealed partial class SourceFilter : IDisposable
+internal sealed partial class SourceFilter : IDisposable
 {
     private static readonly ListenerKind[] Kinds = Enum.GetValues<ListenerKind>();
 

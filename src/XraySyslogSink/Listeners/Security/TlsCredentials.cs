@@ -139,7 +139,7 @@ internal sealed class TlsCredentials
 }
 
 /// <summary>A TLS setting that names a missing or unusable file; the message starts with the key.</summary>
-public sealed class TlsConfigurationException : Exception
+internal sealed class TlsConfigurationException : Exception
 {
     public TlsConfigurationException()
     {

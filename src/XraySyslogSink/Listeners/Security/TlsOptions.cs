@@ -1,7 +1,7 @@
 namespace XraySyslogSink.Listeners.Security;
 
 /// <summary>Whether the TLS listeners ask the node for a certificate (<c>Tls:ClientCertificates</c>).</summary>
-public enum ClientCertificateMode
+internal enum ClientCertificateMode
 {
     /// <summary>No client certificate is requested (server authentication only).</summary>
     None,
@@ -17,7 +17,7 @@ public enum ClientCertificateMode
 /// Options section <c>Tls</c>: the certificate of the TLS listeners (<c>Listeners:Tls</c>, RFC 5425, and
 /// <c>Listeners:RelpTls</c>) and how nodes are authenticated. Read only when one of those listeners is on.
 /// </summary>
-public sealed class TlsOptions
+internal sealed class TlsOptions
 {
     public const string SectionName = "Tls";
 
