@@ -1,7 +1,7 @@
 namespace XraySyslogSink.Core;
 
 /// <summary>How a node's name was established, strongest first (the order the resolver tries them in).</summary>
-public enum NodeIdentitySource : byte
+internal enum NodeIdentitySource : byte
 {
     /// <summary>Not decided yet: the parser applies the HOSTNAME and peer-address rules.</summary>
     None = 0,
@@ -25,7 +25,7 @@ public enum NodeIdentitySource : byte
 /// <see cref="NodeIdentitySource.Network"/>), and that part travels with the message through the spool, so a
 /// crash or a configuration reload cannot change it; the HOSTNAME and peer-address rules are applied by the parser.
 /// </summary>
-public readonly struct NodeIdentity : IEquatable<NodeIdentity>
+internal readonly struct NodeIdentity : IEquatable<NodeIdentity>
 {
     public NodeIdentity(string name, NodeIdentitySource source)
     {
@@ -55,7 +55,7 @@ public readonly struct NodeIdentity : IEquatable<NodeIdentity>
     public override string ToString() => Name is null ? "(none)" : $"{Name} ({Source.Name()})";
 }
 
-public static class NodeIdentitySourceNames
+internal static class NodeIdentitySourceNames
 {
     /// <summary>The lower-case name used in metrics tags and reports.</summary>
     public static string Name(this NodeIdentitySource source) => source switch

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace XraySyslogSink.Nodes;
 
 /// <summary>Options section <c>Nodes</c>: how a message's node is identified, and the per-node health limits.</summary>
-public sealed class NodeOptions
+internal sealed class NodeOptions
 {
     public const string SectionName = "Nodes";
 

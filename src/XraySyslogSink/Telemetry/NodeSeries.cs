@@ -10,7 +10,7 @@ namespace XraySyslogSink.Telemetry;
 /// slot for the life of the process; names preloaded at start (configured and recently seen nodes) are taken
 /// first. Lookups by UTF-8 or UTF-16 text do not allocate; counts are added per chunk or batch (see <see cref="NodeTally"/>).
 /// </summary>
-public sealed class NodeSeries
+internal sealed class NodeSeries
 {
     /// <summary>The slot (and <c>node</c> tag) of every node beyond <see cref="MaxSeries"/>.</summary>
     public const int OtherSlot = 0;
@@ -176,4 +176,4 @@ public sealed class NodeSeries
 }
 
 /// <summary>One node's series at a moment; <see cref="LastSeenUnixSeconds"/> is 0 before its first line.</summary>
-public readonly record struct NodeSeriesValues(string Node, long Lines, long Rows, long DeadLetters, long LastSeenUnixSeconds);
+internal readonly record struct NodeSeriesValues(string Node, long Lines, long Rows, long DeadLetters, long LastSeenUnixSeconds);

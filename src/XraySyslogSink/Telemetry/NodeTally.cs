@@ -5,7 +5,7 @@ namespace XraySyslogSink.Telemetry;
 /// <see cref="NodeSeries"/> slot, so counting a line costs no synchronisation; reported once per chunk or batch.
 /// Not thread-safe: each parser worker and the writer own one.
 /// </summary>
-public sealed class NodeTally
+internal sealed class NodeTally
 {
     private readonly long[] _lines;
     private readonly long[] _rows;
