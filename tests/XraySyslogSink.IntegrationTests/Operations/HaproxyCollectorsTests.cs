@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
 using System.Text;
 using XraySyslogSink.IntegrationTests.EndToEnd;
 using XraySyslogSink.IntegrationTests.Infrastructure;
