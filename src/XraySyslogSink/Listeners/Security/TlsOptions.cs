@@ -1,7 +1,10 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace XraySyslogSink.Listeners.Security;
 
 /// <summary>Whether the TLS listeners ask the node for a certificate (<c>Tls:ClientCertificates</c>).</summary>
-internal enum ClientCertificateMode
+[SuppressMessage("Maintainability", "CA1515", Justification = "Public because the unit tests' xunit theories (public methods) take it as a parameter.")]
+public enum ClientCertificateMode
 {
     /// <summary>No client certificate is requested (server authentication only).</summary>
     None,
