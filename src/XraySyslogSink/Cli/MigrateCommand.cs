@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using XraySyslogSink.Hosting;
 using XraySyslogSink.Storage;
 using XraySyslogSink.Xray;
 

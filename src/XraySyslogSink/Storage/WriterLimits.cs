@@ -7,7 +7,7 @@ namespace XraySyslogSink.Storage;
 /// <param name="RetentionFloorDays">The writer may drop only days that ended this many days ago or more; null: nothing.</param>
 /// <param name="CreateDaysBack">The writer may create partitions for days from today (UTC) minus this many days…</param>
 /// <param name="CreateDaysAhead">…to today plus this many days.</param>
-public sealed record WriterLimits(int? RetentionFloorDays, int CreateDaysBack, int CreateDaysAhead)
+internal sealed record WriterLimits(int? RetentionFloorDays, int CreateDaysBack, int CreateDaysAhead)
 {
     /// <summary>
     /// The limits matching a daemon's settings: retention as <c>Retention:Days</c> (0: the writer drops nothing), creation

@@ -11,7 +11,7 @@ namespace XraySyslogSink.IntegrationTests.Infrastructure;
 /// connected as the writer.
 /// The test keeps its superuser connection string for assertions and for what only a superuser may do.
 /// </summary>
-public static class DatabaseRoles
+internal static class DatabaseRoles
 {
     public const string Owner = "xraysink_owner";
     public const string Writer = "xraysink_writer";

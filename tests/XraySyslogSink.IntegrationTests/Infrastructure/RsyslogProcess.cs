@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Text;
 
 namespace XraySyslogSink.IntegrationTests.Infrastructure;
 

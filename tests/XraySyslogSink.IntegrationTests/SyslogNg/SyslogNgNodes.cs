@@ -9,7 +9,7 @@ namespace XraySyslogSink.IntegrationTests.SyslogNg;
 /// What the syslog-ng tests share: a sink with TLS (client certificates required, node-1 allowed), syslog-ng nodes
 /// on the shipped files pointed at it, and the checks that every line became exactly its row.
 /// </summary>
-public sealed class SyslogNgNodes(PostgresServer postgres) : IDisposable
+internal sealed class SyslogNgNodes(PostgresServer postgres) : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("xraysink-syslog-ng-").FullName;
     private readonly TestCertificates _pki = new();
