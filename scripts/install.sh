@@ -2,9 +2,9 @@
 # Installs the collector as a systemd service:
 #   publishes the daemon (Release) to /opt/xraysink, creates the `xraysink` system user, /var/lib/xraysink/spool
 #   and /var/log/xraysink, installs the settings to /etc/xraysink (an operator's existing files are never
-#   overwritten: the new defaults land beside them as *.dist), the unit to /etc/systemd/system, a sysctl.d file
-#   raising net.core.rmem_max to the UDP receive buffer, checks the unit with `systemd-analyze verify`, and
-#   prints the next steps.
+#   overwritten: the new defaults land beside them as *.dist), the unit to /etc/systemd/system (replaced on reinstall
+#   only when the operator has not edited it; edits belong in drop-ins), a sysctl.d file raising net.core.rmem_max to
+#   the UDP receive buffer (never lowering it), checks the unit with `systemd-analyze verify`, and prints the next steps.
 #
 #   scripts/install.sh                  install on this machine (as root)
 #   scripts/install.sh --prefix DIR     staged install into DIR (DIR/opt/xraysink, DIR/etc/xraysink, ...): no user
@@ -57,6 +57,10 @@ publish="$(mktemp -d /tmp/xraysink-publish.XXXXXX)"
 trap 'rm -rf "$publish"' EXIT
 say "publishing the daemon (Release)"
 dotnet publish "$root/src/XraySyslogSink/XraySyslogSink.csproj" -c Release -o "$publish" -nologo -v quiet ${no_build:+--no-build} >&2
+# The unit the previous install shipped (kept under $app): tells an untouched /etc unit from an operator's edit.
+previous_unit="$publish.previous-unit"
+if [ -f "$app/systemd/xraysink.service" ]; then cp "$app/systemd/xraysink.service" "$previous_unit"; fi
+trap 'rm -rf "$publish" "$previous_unit"' EXIT
 rm -rf "$app"
 install -d -m 0755 "$app"
 cp -R "$publish/." "$app/"
@@ -66,6 +70,10 @@ chmod 0755 "$app/xraysink"
 install -m 0644 "$root/README.md" "$app/README.md"
 install -d -m 0755 "$app/docs"
 install -m 0644 "$root"/docs/*.md "$app/docs/"
+# The shipped unit and its optional drop-ins, for reference and for `install -D` into /etc/systemd/system/xraysink.service.d/.
+install -d -m 0755 "$app/systemd"
+install -m 0644 "$root/xraysink.service" "$app/systemd/xraysink.service"
+install -m 0644 "$root"/config/systemd/*.conf "$app/systemd/"
 
 # 2. User and directories.
 if [ -z "$staged" ] && ! getent passwd xraysink >/dev/null; then
@@ -92,13 +100,29 @@ done
 
 # 4. The unit, and the sysctl the UDP receive buffer needs (the buffer is capped by net.core.rmem_max).
 install -d -m 0755 "$(dirname "$unit")" "$(dirname "$sysctl_file")"
-install -m 0644 "$root/xraysink.service" "$unit"
+# An operator's edited unit is kept (their edits should move to a drop-in: `systemctl edit xraysink`); an unedited one,
+# i.e. the one a previous install shipped, is replaced by the new one.
+if [ ! -e "$unit" ] || cmp -s "$unit" "$root/xraysink.service" || { [ -f "$previous_unit" ] && cmp -s "$unit" "$previous_unit"; }; then
+  install -m 0644 "$root/xraysink.service" "$unit"
+else
+  say "kept the existing $unit: it differs from the unit the previous install shipped (edited?). The new unit is"
+  say "$app/systemd/xraysink.service; put local changes in $unit.d/*.conf drop-ins and copy the new unit over it"
+fi
 buffer="$(sed -n 's/.*"UdpReceiveBufferSize"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$etc/appsettings.json" | head -n 1)"
 buffer="${buffer:-33554432}"
+# Never lower the limit: this file is read at boot after lower-numbered sysctl.d files, so a value below what the
+# machine already allows (set by the operator for other services) would take buffer space from them.
+rmem_max="$buffer"
+current="$(cat /proc/sys/net/core/rmem_max 2>/dev/null || echo 0)"
+if [ "$current" -gt "$rmem_max" ] 2>/dev/null; then
+  rmem_max="$current"
+  say "net.core.rmem_max is already $current, above the receive buffer ($buffer): keeping $current"
+fi
 cat > "$sysctl_file" <<SYSCTL
 # Written by xraysink's scripts/install.sh: lets the collector's UDP socket get the receive buffer of
-# Listeners:UdpReceiveBufferSize ($buffer bytes) so bursts are absorbed instead of dropped by the kernel.
-net.core.rmem_max = $buffer
+# Listeners:UdpReceiveBufferSize ($buffer bytes) so bursts are absorbed instead of dropped by the kernel; never below
+# the value the machine had when it was installed.
+net.core.rmem_max = $rmem_max
 SYSCTL
 chmod 0644 "$sysctl_file"
 
@@ -131,14 +155,18 @@ xraysink installed${staged:+ (staged under $prefix)}:
   settings  $etc/appsettings.json, $etc/NLog.config
   spool     $state/spool        logs  $logs
   unit      $unit
-  sysctl    $sysctl_file (net.core.rmem_max = $buffer)
+  sysctl    $sysctl_file (net.core.rmem_max = $rmem_max)
 
 Next steps:
   1. Create the database and its three roles (xraysink_owner migrates, xraysink_writer is the daemon's,
      xraysink_reader runs reports and dashboards, read-only), e.g.
        sudo -u postgres createdb xraysink
-       sudo -u postgres psql -d xraysink -v owner_password="\$OWNER_PW" -v writer_password="\$WRITER_PW" \\
-         -v reader_password="\$READER_PW" -f $root/scripts/sql/roles.sql
+       sudo -u postgres psql -d xraysink -f $root/scripts/sql/roles.sql
+     and their passwords, each from a root-only file (only its SCRAM verifier reaches the server), e.g.
+       (umask 077; openssl rand -base64 32 > /root/xraysink-owner.pw)
+       sudo -u postgres $app/xraysink set-password xraysink_owner --password-file - \\
+         --ConnectionStrings:Postgres="Host=/var/run/postgresql;Database=xraysink;Username=postgres" < /root/xraysink-owner.pw
+     and the same for xraysink_writer and xraysink_reader.
   2. Set ConnectionStrings:Postgres (…;Database=xraysink;Username=xraysink_writer), the listeners, Xray:TimeZone and
      Listeners:AllowedSources (the shipped file accepts loopback and private ranges only: add your nodes' addresses)
      in $etc/appsettings.json; put the writer's password in a file readable by the xraysink user and name it in

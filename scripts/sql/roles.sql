@@ -1,9 +1,17 @@
 -- Least-privilege roles for XraySyslogSink. Run as a superuser (or the database's owner with CREATEROLE), once per
 -- database and again whenever you like (idempotent):
 --
---   psql -d xraysink -v owner_password="$(cat /etc/xraysink/owner.pw)" \
---        -v writer_password="$(cat /etc/xraysink/db-password)" \
---        -v reader_password="$(cat /etc/xraysink/reader-password)" -f scripts/sql/roles.sql
+--   psql -d xraysink -f scripts/sql/roles.sql
+--
+-- It sets no passwords. Set each role's password from a root-only file with
+--
+--   xraysink set-password xraysink_owner --password-file /etc/xraysink/owner.pw \
+--            --ConnectionStrings:Postgres="Host=/var/run/postgresql;Database=xraysink;Username=postgres"
+--   (the same for xraysink_writer with /etc/xraysink/db-password and xraysink_reader with /etc/xraysink/reader-password)
+--
+-- which sends only the password's SCRAM-SHA-256 verifier: no password on a command line (ps, shell history) and none
+-- in the server's log when it logs DDL (log_statement=ddl or all) or in pg_stat_statements. psql's interactive
+-- \password ROLE does the same at a terminal.
 --
 -- Creates (if missing):
 --   xraysink_owner   owns the schema: runs `xraysink migrate` (tables, indexes, the partition function, grants).
@@ -27,6 +35,22 @@
 -- Tables a superuser created before (an older install) are handed to xraysink_owner below.
 \set ON_ERROR_STOP on
 
+-- Passwords given to psql (-v owner_password=… as earlier versions documented) would sit on the command line and,
+-- as ALTER ROLE … PASSWORD '…', in the server's log: refuse them and name the way that keeps them secret.
+\if :{?owner_password}
+\set xraysink_password_given 1
+\elif :{?writer_password}
+\set xraysink_password_given 1
+\elif :{?reader_password}
+\set xraysink_password_given 1
+\else
+\set xraysink_password_given 0
+\endif
+\if :xraysink_password_given
+DO $$ BEGIN RAISE EXCEPTION 'roles.sql no longer takes passwords with -v (they would be on the command line and in the server log)'
+  USING HINT = 'run it without them, then: xraysink set-password ROLE --password-file FILE'; END $$;
+\endif
+
 SELECT 'CREATE ROLE xraysink_owner LOGIN'
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'xraysink_owner') \gexec
 SELECT 'CREATE ROLE xraysink_writer LOGIN'
@@ -39,16 +63,6 @@ ALTER ROLE xraysink_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATIO
 ALTER ROLE xraysink_writer LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
 ALTER ROLE xraysink_reader LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
 ALTER ROLE xraysink_reader SET default_transaction_read_only = on;
-
-\if :{?owner_password}
-ALTER ROLE xraysink_owner PASSWORD :'owner_password';
-\endif
-\if :{?writer_password}
-ALTER ROLE xraysink_writer PASSWORD :'writer_password';
-\endif
-\if :{?reader_password}
-ALTER ROLE xraysink_reader PASSWORD :'reader_password';
-\endif
 
 -- This database: all three may connect; only the owner may create objects in the schema.
 SELECT format('GRANT CONNECT ON DATABASE %I TO xraysink_owner, xraysink_writer, xraysink_reader', current_database()) \gexec

@@ -18,7 +18,7 @@ internal static class CommandLine
     private const int HelpWidth = 110;
 
     private static readonly ICliCommand[] Commands =
-        [new MigrateCommand(), new PartitionsCommand(), new ImportCommand(), new ReportCommand()];
+        [new MigrateCommand(), new PartitionsCommand(), new ImportCommand(), new ReportCommand(), new SetPasswordCommand()];
 
     /// <summary>True when <paramref name="args"/> names a command rather than daemon settings.</summary>
     public static bool IsCommand(IReadOnlyList<string> args) =>

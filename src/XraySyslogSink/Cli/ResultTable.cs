@@ -41,6 +41,19 @@ internal sealed class ResultTable
 
     private static bool IsNumber(object? value) => value is long or int or short or decimal or double or float;
 
+    // Text from the database is the senders' (CellText); dates, spans and numbers are ours. JSON's own escaping
+    // covers the control characters and a JSON reader gets the value back exactly, so JSON text stays as stored.
+    private static string Text(object? value, OutputFormat format)
+    {
+        bool table = format == OutputFormat.Table;
+        return value switch
+        {
+            string text when format == OutputFormat.Table => CellText.Escape(text),
+            string text when format == OutputFormat.Csv => CellText.ForCsv(text),
+            _ => Text(value, table),
+        };
+    }
+
     private static string Text(object? value, bool table) => value switch
     {
         null => string.Empty,
@@ -61,7 +74,7 @@ internal sealed class ResultTable
             for (int c = 0; c < Columns.Count; c++)
             {
                 object? value = Rows[r][c];
-                cells[r][c] = Text(value, table: true);
+                cells[r][c] = Text(value, OutputFormat.Table);
                 widths[c] = Math.Max(widths[c], cells[r][c].Length);
                 right[c] |= IsNumber(value);
             }
@@ -108,7 +121,7 @@ internal sealed class ResultTable
         text.AppendJoin(',', Columns.Select(Quote)).Append('\n');
         foreach (object?[] row in Rows)
         {
-            text.AppendJoin(',', row.Select(v => Quote(Text(v, table: false)))).Append('\n');
+            text.AppendJoin(',', row.Select(v => Quote(Text(v, OutputFormat.Csv)))).Append('\n');
         }
 
         return text.ToString();

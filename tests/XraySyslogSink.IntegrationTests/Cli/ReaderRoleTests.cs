@@ -22,7 +22,7 @@ public sealed class ReaderRoleTests(PostgresServer postgres) : IDisposable
         bool built = File.Exists(DaemonProcess.DllPath) && DaemonProcess.DllPath.Contains("/Release/", StringComparison.Ordinal);
         (int exit, string output) = await ProgramRun.RunAsync("bash", [Path.Combine(Repository.Root, "scripts", "install.sh"), "--prefix", _prefix, .. built ? (string[])["--no-build"] : []]);
         Assert.True(exit == 0, output);
-        foreach (string step in (string[])["-v reader_password=", "--Schema:ReaderRole=xraysink_reader", "Reports:PasswordFile", "report top-endpoints --config"])
+        foreach (string step in (string[])["set-password xraysink_owner --password-file -", "--Schema:ReaderRole=xraysink_reader", "Reports:PasswordFile", "report top-endpoints --config"])
         {
             Assert.Contains(step, output, StringComparison.Ordinal);
         }

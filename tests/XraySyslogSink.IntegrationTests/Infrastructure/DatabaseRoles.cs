@@ -48,7 +48,10 @@ internal static class DatabaseRoles
         return As(adminConnectionString, Writer, WriterPassword);
     }
 
-    /// <summary>Runs scripts/sql/roles.sql with psql as the admin of <paramref name="adminConnectionString"/>.</summary>
+    /// <summary>
+    /// Runs scripts/sql/roles.sql with psql as the admin of <paramref name="adminConnectionString"/>, then sets the three
+    /// passwords the documented way, <c>xraysink set-password ROLE --password-file FILE</c>.
+    /// </summary>
     public static async Task RunRolesScriptAsync(string adminConnectionString)
     {
         var admin = new NpgsqlConnectionStringBuilder(adminConnectionString);
@@ -61,7 +64,6 @@ internal static class DatabaseRoles
         foreach (string argument in (string[])[
             "-X", "-q", "-h", admin.Host!, "-p", admin.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-U", admin.Username!, "-d", admin.Database!,
-            "-v", $"owner_password={OwnerPassword}", "-v", $"writer_password={WriterPassword}", "-v", $"reader_password={ReaderPassword}",
             "-f", Path.Combine(Repository.Root, "scripts", "sql", "roles.sql")])
         {
             start.ArgumentList.Add(argument);
@@ -87,6 +89,29 @@ internal static class DatabaseRoles
         finally
         {
             Gate.Release();
+        }
+
+        foreach ((string role, string password) in ((string, string)[])[(Owner, OwnerPassword), (Writer, WriterPassword), (Reader, ReaderPassword)])
+        {
+            await SetPasswordAsync(adminConnectionString, role, password);
+        }
+    }
+
+    /// <summary>Sets <paramref name="role"/>'s password with <c>xraysink set-password</c> from a private file.</summary>
+    public static async Task SetPasswordAsync(string adminConnectionString, string role, string password)
+    {
+        string file = CliRunner.WriteTempFile(password + "\n", ".pw");
+        try
+        {
+            CliRun run = await CliRunner.RunAsync(adminConnectionString, DateTimeOffset.UtcNow, "set-password", role, "--password-file", file);
+            if (run.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"xraysink set-password {role} failed ({run.ExitCode}): {run.Error} {run.Out}");
+            }
+        }
+        finally
+        {
+            File.Delete(file);
         }
     }
 

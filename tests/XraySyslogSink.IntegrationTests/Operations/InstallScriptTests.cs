@@ -52,15 +52,50 @@ public sealed class InstallScriptTests(PostgresServer postgres) : IDisposable
         Assert.Contains("schema is up to date", output, StringComparison.Ordinal);
         Assert.Equal(1L, await Database.ScalarAsync<long>(database, "SELECT count(*) FROM pg_partitioned_table WHERE partrelid = 'logs'::regclass"));
 
-        // An operator's edits survive a second install; the shipped defaults land beside them, and the sysctl follows the buffer set.
-        const string Edited = "{ \"Listeners\": { \"UdpReceiveBufferSize\": 8388608 } }\n";
+        // An operator's edits survive a second install; the shipped defaults land beside them, and the sysctl follows
+        // the buffer set but never goes below what the machine already allows (the file is read at boot after others).
+        const string Edited = "{ \"Listeners\": { \"UdpReceiveBufferSize\": 4096 } }\n";
         await File.WriteAllTextAsync(Path.Combine(etc, "appsettings.json"), Edited);
+        long machine = long.Parse(await File.ReadAllTextAsync("/proc/sys/net/core/rmem_max"), System.Globalization.CultureInfo.InvariantCulture);
         (exit, output) = await InstallAsync();
         Assert.True(exit == 0, output);
         Assert.Equal(Edited, await File.ReadAllTextAsync(Path.Combine(etc, "appsettings.json")));
         Assert.True(File.Exists(Path.Combine(etc, "appsettings.json.dist")));
         Assert.Contains("kept the existing", output, StringComparison.Ordinal);
-        Assert.Contains("net.core.rmem_max = 8388608", await File.ReadAllTextAsync(sysctl), StringComparison.Ordinal);
+        string written = await File.ReadAllTextAsync(sysctl);
+        long kept = long.Parse(System.Text.RegularExpressions.Regex.Match(written, @"net\.core\.rmem_max = (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(kept >= machine && kept > 4096, written);
+        Assert.Contains($"net.core.rmem_max is already {kept}, above the receive buffer (4096): keeping {kept}", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_reinstall_replaces_an_unedited_unit_and_keeps_an_edited_one()
+    {
+        (int exit, string output) = await InstallAsync();
+        Assert.True(exit == 0, output);
+        string unit = Path.Combine(_prefix, "etc", "systemd", "system", "xraysink.service");
+        string shippedCopy = Path.Combine(_prefix, "opt", "xraysink", "systemd", "xraysink.service");
+        string shipped = await File.ReadAllTextAsync(Path.Combine(Repository.Root, "xraysink.service"));
+        Assert.Equal(shipped, await File.ReadAllTextAsync(shippedCopy));
+        Assert.True(File.Exists(Path.Combine(_prefix, "opt", "xraysink", "systemd", "low-port.conf")));
+
+        // As an older release left it: /etc holds exactly the unit that release shipped, so it is replaced.
+        string older = shipped.Replace("TimeoutStopSec=45", "TimeoutStopSec=30", StringComparison.Ordinal);
+        await File.WriteAllTextAsync(unit, older);
+        await File.WriteAllTextAsync(shippedCopy, older);
+        (exit, output) = await InstallAsync();
+        Assert.True(exit == 0, output);
+        Assert.Equal(shipped, await File.ReadAllTextAsync(unit));
+
+        // The operator edited it: kept, with the way forward named; the new unit is beside the application.
+        string edited = shipped + "# the operator's edit\n";
+        await File.WriteAllTextAsync(unit, edited);
+        (exit, output) = await InstallAsync();
+        Assert.True(exit == 0, output);
+        Assert.Equal(edited, await File.ReadAllTextAsync(unit));
+        Assert.Equal(shipped, await File.ReadAllTextAsync(shippedCopy));
+        Assert.Contains($"kept the existing {unit}", output, StringComparison.Ordinal);
+        Assert.Contains("drop-ins", output, StringComparison.Ordinal);
     }
 
     public void Dispose()

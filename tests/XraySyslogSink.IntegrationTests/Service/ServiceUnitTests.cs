@@ -39,7 +39,6 @@ public sealed partial class ServiceUnitTests
     [InlineData("RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX")]
     [InlineData("CapabilityBoundingSet=")]
     [InlineData("AmbientCapabilities=")]
-    [InlineData("#AmbientCapabilities=CAP_NET_BIND_SERVICE")]
     [InlineData("SystemCallFilter=@system-service")]
     [InlineData("StateDirectory=xraysink xraysink/spool")]
     [InlineData("LogsDirectory=xraysink")]
@@ -47,6 +46,54 @@ public sealed partial class ServiceUnitTests
     {
         Assert.Contains(line, Unit.Split('\n').Select(l => l.TrimEnd('\r')));
     }
+
+    [Fact]
+    public void The_unit_carries_no_capability_recipe_the_empty_assignments_would_reset()
+    {
+        Assert.DoesNotContain(Unit.Split('\n'), l => l.TrimStart('#').StartsWith("AmbientCapabilities=CAP_", StringComparison.Ordinal));
+        Assert.DoesNotContain(Unit.Split('\n'), l => l.TrimStart('#').StartsWith("CapabilityBoundingSet=CAP_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_low_port_drop_in_grants_exactly_the_bind_capability_and_the_unit_alone_grants_none()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "xraysink-unit-root-" + Guid.NewGuid().ToString("N"));
+        string units = Path.Combine(root, "etc", "systemd", "system");
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(units, "xraysink.service.d"));
+            await File.WriteAllTextAsync(Path.Combine(units, "xraysink.service"), ExecStart().Replace(Unit, "ExecStart=/bin/true"));
+            string alone = await SecurityAsync(root);
+            Assert.Matches(@"✓ CapabilityBoundingSet=~CAP_NET_\(BIND_SERVICE", alone);
+            Assert.Matches(@"✓ PrivateUsers=", alone);
+
+            File.Copy(Path.Combine(Repository.Root, "config", "systemd", "low-port.conf"), Path.Combine(units, "xraysink.service.d", "low-port.conf"));
+            string withDropIn = await SecurityAsync(root);
+            Assert.Matches(@"✗ CapabilityBoundingSet=~CAP_NET_\(BIND_SERVICE", withDropIn);
+            Assert.Matches(@"✗ PrivateUsers=", withDropIn);
+
+            // Nothing but the bind capability: every other capability check still passes.
+            Assert.DoesNotMatch(@"✗ (CapabilityBoundingSet|AmbientCapabilities)=~CAP_(SYS|DAC|SET|CHOWN|FOWNER|KILL|NET_ADMIN)", withDropIn);
+            Match rating = Rating().Match(withDropIn);
+            Assert.True(rating.Success, withDropIn);
+            Assert.Equal("OK", rating.Groups["verdict"].Value);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static async Task<string> SecurityAsync(string root)
+    {
+        (int exit, string output) = await ExternalTool.RunAsync(
+            ExternalTool.Find("systemd-analyze", "systemd"), ["security", "--offline=yes", $"--root={root}", "xraysink.service"], TimeSpan.FromMinutes(1));
+        Assert.True(exit == 0, output);
+        return output;
+    }
+
+    [GeneratedRegex(@"^ExecStart=.*$", RegexOptions.Multiline)]
+    private static partial Regex ExecStart();
 
     [GeneratedRegex(@"Overall exposure level for xraysink\.service: (?<exposure>\d+\.\d) (?<verdict>\w+)")]
     private static partial Regex Rating();
