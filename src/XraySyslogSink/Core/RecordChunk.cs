@@ -13,6 +13,8 @@ internal sealed class RecordChunk
 
     private AccessRecord[] _records;
     private List<DeadLetter>? _deadLetters;
+    private IByteBudget? _budget;
+    private long _heldBytes;
 
     public RecordChunk(int capacity = DefaultCapacity)
     {
@@ -68,9 +70,22 @@ internal sealed class RecordChunk
 
     public void AddDeadLetter(DeadLetter deadLetter) => (_deadLetters ??= []).Add(deadLetter);
 
-    /// <summary>Returns the record array to the pool; the chunk must not be used afterwards.</summary>
+    /// <summary>
+    /// Makes the chunk hold <paramref name="bytes"/> of <paramref name="budget"/> (what its messages took) until it is
+    /// released, so the memory bound covers a message from the queue through parsing to the writer's commit.
+    /// </summary>
+    public void Hold(IByteBudget budget, long bytes)
+    {
+        _budget = budget;
+        _heldBytes += bytes;
+    }
+
+    /// <summary>Returns the record array to the pool and what the chunk held of its budget; the chunk must not be used afterwards.</summary>
     public void Release()
     {
+        _budget?.Release(_heldBytes);
+        _budget = null;
+        _heldBytes = 0;
         AccessRecord[] records = _records;
         _records = [];
         Count = 0;

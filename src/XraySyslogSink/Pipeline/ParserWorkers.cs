@@ -123,7 +123,8 @@ internal sealed partial class ParserWorkers : IHostedService
                     }
                 }
 
-                _budget.Release(released);
+                // The chunk holds the messages' cost until the writer has committed it (or dropped it).
+                chunk.Hold(_budget, released);
 
                 // One chunk per block (a block never holds more messages than a chunk has slots), sent even
                 // when every line was skipped, so the writer sees every sequence number.

@@ -1,4 +1,5 @@
 using System.Numerics;
+using XraySyslogSink.Core;
 
 namespace XraySyslogSink.Spool;
 
@@ -6,10 +7,12 @@ namespace XraySyslogSink.Spool;
 /// Bounds the bytes of received messages held in memory between the spool and the parser workers
 /// (<c>Pipeline:MessageQueueBytes</c>), whatever their sizes: the message queue bounds their number, this their
 /// memory. The spool takes a message's cost before handing it on in memory and, when that would exceed the
-/// budget, leaves the message on disk for the replay, which waits for room; the parsers give the cost back
-/// once they have released the message's buffer.
+/// budget, leaves the message on disk for the replay, which waits for room. The cost is held on through parsing
+/// by the chunk the message's record joins (<see cref="RecordChunk.Hold"/>) and given back when the writer releases
+/// that chunk after its commit, so the bound covers the records queue and the writer's batch too: with the database
+/// down, what is beyond it waits on disk.
 /// </summary>
-internal sealed class MessageQueueBudget
+internal sealed class MessageQueueBudget : IByteBudget
 {
     private readonly object _gate = new();
     private long _bytes;

@@ -33,6 +33,20 @@ public sealed class MessageQueueBudgetTests
     }
 
     [Fact]
+    public void A_chunk_holds_its_messages_cost_until_the_writer_releases_it()
+    {
+        var budget = new MessageQueueBudget(1000);
+        Assert.True(budget.TryTake(600));
+        var chunk = new XraySyslogSink.Core.RecordChunk();
+        chunk.Hold(budget, 600);
+
+        Assert.False(budget.TryTake(600));
+        chunk.Release();
+        Assert.Equal(0, budget.Bytes);
+        Assert.True(budget.TryTake(600));
+    }
+
+    [Fact]
     public void The_cost_covers_the_pooled_buffer_a_message_is_copied_into()
     {
         Assert.Equal(8192 + 64, MessageQueueBudget.Cost(8192));
