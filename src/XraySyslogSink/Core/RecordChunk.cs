@@ -74,7 +74,7 @@ internal sealed class RecordChunk
     /// Makes the chunk hold <paramref name="bytes"/> of <paramref name="budget"/> (what its messages took) until it is
     /// released, so the memory bound covers a message from the queue through parsing to the writer's commit.
     /// </summary>
-    public void Hold(IByteBudget budget, long bytes)
+    internal void Hold(IByteBudget budget, long bytes)
     {
         _budget = budget;
         _heldBytes += bytes;
