@@ -8,7 +8,9 @@
 #  3. prints the daemon's peak RSS (VmHWM);
 #  4. UDP: a 3-second burst at --udp-rate datagrams/s (default 300000), drained into the database, loss
 #     counted exactly from rows and from the kernel's drop counter of our socket; on loss it steps the rate
-#     down and reports the highest burst rate without loss.
+#     down and reports the highest burst rate without loss, and the rate the daemon's receive loops took;
+#  5. latency: a fresh daemon fed a steady --latency-rate lines/s (default 10000) over TCP for --latency-seconds
+#     (default 30); prints p50/p99 of xraysink_rows_commit_latency_seconds (receipt to commit, per row) from /metrics.
 # Options:
 #   --lines N              lines for the TCP run (default 1000000)
 #   --no-fk                Schema:ForeignKeys=false (with the BRIN index): the trusting profile
@@ -19,6 +21,10 @@
 #   --udp-buffer BYTES     Listeners:UdpReceiveBufferSize for the burst (default: the daemon's, 32 MiB)
 #   --udp-senders N        sender sockets (threads) of the burst (default 2: one sender thread tops out near
 #                          170,000 datagrams/s here, below the 300,000/s target)
+#   --udp-sources M        source sockets per sender thread (default 8): M source ports, as many nodes would
+#                          have, so that every SO_REUSEPORT receive socket of the daemon gets a share
+#   --udp-only / --latency run only the UDP burst / only the latency part; --no-latency skips the latency part
+#   --latency-rate R       lines/s of the latency run (default 10000); --latency-seconds S (default 30)
 #   --keep                 keep the work directory (logs, exported rows)
 #   any --Key=Value        passed to the daemon (e.g. --Writer:BatchSize=20000)
 set -euo pipefail
@@ -37,6 +43,11 @@ users=5000
 udp=1
 udp_rate=300000
 udp_senders=2
+udp_sources=8
+tcp=1
+latency=1
+latency_rate=10000
+latency_seconds=30
 udp_buffer=33554432
 keep=0
 daemon_args=()
@@ -52,15 +63,22 @@ while [[ $# -gt 0 ]]; do
     --no-udp) udp=0; shift ;;
     --udp-buffer) udp_buffer=$2; shift 2 ;;
     --udp-senders) udp_senders=$2; shift 2 ;;
+    --udp-sources) udp_sources=$2; shift 2 ;;
+    --udp-only) tcp=0; latency=0; shift ;;
+    --latency) tcp=0; udp=0; shift ;;
+    --no-latency) latency=0; shift ;;
+    --latency-rate) latency_rate=$2; shift 2 ;;
+    --latency-seconds) latency_seconds=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --*=*) daemon_args+=("$1"); shift ;;
-    *) sed -n '2,23p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,29p' "$0" >&2; exit 2 ;;
   esac
 done
 if [[ $rss10m -eq 1 ]]; then
   lines=10000000
   endpoints=10000000
   udp=0
+  latency=0
 fi
 
 work="$(mktemp -d /tmp/xraysink-bench.XXXXXX)"
@@ -165,6 +183,22 @@ wait_rows() {
   echo "$last_change $(psql_db "$db" -c "SELECT count(*) FROM logs")"
 }
 
+# cache_hits: the dimension caches' hit rate so far, per dimension and overall, from the daemon's /metrics.
+cache_hits() {
+  python3 - "http://127.0.0.1:$metrics_port/metrics" <<'PY'
+import re, sys, urllib.request
+text = urllib.request.urlopen(sys.argv[1], timeout=10).read().decode()
+counts = {}
+for kind, dim, value in re.findall(r'^xraysink_dimension_cache_(hits|misses)_total\{[^}]*dimension="([^"]+)"[^}]*\} (\S+)', text, re.M):
+    counts.setdefault(dim, {"hits": 0.0, "misses": 0.0})[kind] += float(value)
+def rate(c):
+    total = c["hits"] + c["misses"]
+    return f"{100 * c['hits'] / total:.2f} %" if total else "n/a"
+every = {"hits": sum(c["hits"] for c in counts.values()), "misses": sum(c["misses"] for c in counts.values())}
+print(f"cache hit rate {rate(every)} (" + ", ".join(f"{d} {rate(c)}" for d, c in sorted(counts.items())) + ")")
+PY
+}
+
 declare -A result
 run_tcp() {
   local profile=$1 db="sink_$1" copydb="copy_$1"
@@ -177,6 +211,7 @@ run_tcp() {
   "${loadgen[@]}" --transport tcp-octet --lines "$lines" --target 127.0.0.1:$port >"$work/loadgen-$db.txt"
   read -r t1 count < <(wait_rows "$db" "$lines" 60)
   local hwm; hwm=$(hwm_mib "$daemon_pid")
+  result[hits-$profile]="[$profile] $(cache_hits || echo 'cache hit rate n/a')"
   local daemon_cpu; daemon_cpu=$(cpu_of "$daemon_pid")
   pg1=$(pg_cpu)
   local sink_seconds; sink_seconds=$(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }')
@@ -232,15 +267,42 @@ udp_drops_kernel() {
   local hexport; hexport=$(printf '%04X' "$port")
   awk -v p=":$hexport" 'FNR > 1 && substr($2, length($2) - 4) == p { d += $13 } END { print d + 0 }' /proc/net/udp /proc/net/udp6 2>/dev/null
 }
+# receive_rate SECONDS: polls the daemon's UDP received counter every 50 ms while it moves (at most SECONDS);
+# prints "datagrams seconds": how many the receive loops took between the first and the last change.
+receive_rate() {
+  python3 - "http://127.0.0.1:$metrics_port/metrics" "$1" <<'PY'
+import sys, time, urllib.request
+url, limit = sys.argv[1], float(sys.argv[2])
+key = 'xraysink_messages_received_total{otel_scope_name="XraySyslogSink",transport="udp"} '
+def read():
+    text = urllib.request.urlopen(url, timeout=10).read().decode()
+    return float(next((l[len(key):].split()[0] for l in text.splitlines() if l.startswith(key)), 0))
+start = time.monotonic(); base = read(); last = base; first_t = last_t = None
+while time.monotonic() - start < limit:
+    time.sleep(0.05)
+    value, now = read(), time.monotonic()
+    if value != last:
+        first_t = first_t or now - 0.05
+        last, last_t = value, now
+    elif last_t is not None and now - last_t > 1.0:
+        break
+print(int(last - base), f"{(last_t - first_t) if last_t else 0:.3f}")
+PY
+}
+
 udp_burst() {
   local rate=$1 first=$2 db=sink_udp n=$(( $1 * 3 )) before kernel_before out
   before=$(psql_db "$db" -c "SELECT count(*) FROM logs")
   kernel_before=$(udp_drops_kernel)
-  out=$("${loadgen[@]}" --transport udp --connections "$udp_senders" --lines "$n" --first "$first" --rate "$rate" --target 127.0.0.1:$port)
+  receive_rate 30 >"$work/receive-rate.txt" &
+  local poller=$!
+  out=$("${loadgen[@]}" --transport udp --connections "$udp_senders" --udp-sources "$udp_sources" --lines "$n" --first "$first" --rate "$rate" --target 127.0.0.1:$port)
+  wait "$poller" || true
   local t count; read -r t count < <(wait_rows "$db" $(( before + n )) 15)
   local rows=$(( count - before )) kernel=$(( $(udp_drops_kernel) - kernel_before ))
   local achieved; achieved=$(sed -n 's/.*: \([0-9]*\) lines\/s.*/\1/p' <<<"$out")
-  echo "$n $rows $kernel $achieved"
+  local took seconds; read -r took seconds <"$work/receive-rate.txt"
+  echo "$n $rows $kernel $achieved $(awk -v n="$took" -v s="$seconds" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')"
 }
 
 run_udp() {
@@ -251,10 +313,11 @@ run_udp() {
   local best=0 first=0 rate=$udp_rate summary=""
   for rate in "$udp_rate" $(( udp_rate * 2 / 3 )) $(( udp_rate / 2 )) $(( udp_rate / 3 )) $(( udp_rate / 6 )); do
     say "UDP burst: 3 s at $rate datagrams/s (load $(load))"
-    local sent rows kernel achieved
-    read -r sent rows kernel achieved < <(udp_burst "$rate" "$first")
+    local sent rows kernel achieved took
+    read -r sent rows kernel achieved took < <(udp_burst "$rate" "$first")
     first=$(( first + sent ))
-    local line; line=$(printf 'udp burst target %s/s (sent at %s/s): sent %s, rows %s, lost %s (kernel drops %s)' "$rate" "$achieved" "$sent" "$rows" $(( sent - rows )) "$kernel")
+    local line; line=$(printf 'udp burst target %s/s (sent at %s/s, %s senders x %s sources): sent %s, rows %s, lost %s (kernel drops %s); receive loops took %s datagrams/s (%s receivers)' \
+      "$rate" "$achieved" "$udp_senders" "$udp_sources" "$sent" "$rows" $(( sent - rows )) "$kernel" "$took" "$(grep -o '([0-9]* receive sockets' "$work/daemon-$db.log" | head -1 | tr -dc 0-9)")
     say "$line"
     summary+="$line"$'\n'
     if [[ $rows -eq $sent ]]; then best=$rate; break; fi
@@ -265,12 +328,54 @@ run_udp() {
   result[udp]="${summary}highest lossless 3-s burst: ${best} datagrams/s (daemon summary: ${app:-n/a}; peak RSS ${hwm} MiB)"
 }
 
+# run_latency: a steady rate over TCP into a fresh daemon; the commit-latency histogram's quantiles from /metrics.
+run_latency() {
+  local db=sink_latency n=$(( latency_rate * latency_seconds ))
+  create_db "$db"
+  start_daemon "$db" fk
+  say "latency: $n lines at $latency_rate lines/s over TCP (load $(load))"
+  "${loadgen[@]}" --transport tcp-octet --lines "$n" --rate "$latency_rate" --target 127.0.0.1:$port >"$work/loadgen-$db.txt"
+  local t count; read -r t count < <(wait_rows "$db" "$n" 30)
+  local flush; flush=$(printf '%s\n' "${daemon_args[@]}" | sed -n 's/^--Writer:FlushInterval=//p' | tail -1)
+  local quantiles; quantiles=$(python3 - "http://127.0.0.1:$metrics_port/metrics" <<'PY'
+import sys, urllib.request
+text = urllib.request.urlopen(sys.argv[1], timeout=10).read().decode()
+buckets = []
+for line in text.splitlines():
+    if line.startswith("xraysink_rows_commit_latency_seconds_bucket{"):
+        le = line.split('le="', 1)[1].split('"', 1)[0]
+        buckets.append((float("inf") if le == "+Inf" else float(le), float(line.split("} ", 1)[1].split()[0])))
+buckets.sort()
+total = buckets[-1][1] if buckets else 0
+def quantile(q):
+    # Prometheus' histogram_quantile: linear within the bucket that holds the q-th row.
+    rank, lower, below = q * total, 0.0, 0.0
+    for bound, count in buckets:
+        if count >= rank:
+            if bound == float("inf"):
+                return lower
+            return lower + (bound - lower) * ((rank - below) / (count - below) if count > below else 0)
+        lower, below = bound, count
+    return float("nan")
+print(f"{int(total)} {quantile(0.5):.3f} {quantile(0.99):.3f}")
+PY
+)
+  local rows p50 p99; read -r rows p50 p99 <<<"$quantiles"
+  stop_daemon
+  result[latency]=$(printf 'latency at %s lines/s for %s s (%s): rows %s, receipt-to-commit p50 %s s, p99 %s s (Writer:FlushInterval %s; target p99 <= interval + 0.25 s)  load %s' \
+    "$latency_rate" "$latency_seconds" "$(cat "$work/loadgen-$db.txt")" "$rows" "$p50" "$p99" "${flush:-00:00:01 (default)}" "$(load)")
+  say "${result[latency]}"
+}
+
 if [[ $rss10m -eq 1 ]]; then
   say "RSS run: $lines lines to $endpoints distinct endpoints"
   run_tcp fk
 else
-  for p in "${profiles[@]}"; do run_tcp "$p"; done
+  if [[ $tcp -eq 1 ]]; then
+    for p in "${profiles[@]}"; do run_tcp "$p"; done
+  fi
   [[ $udp -eq 1 ]] && run_udp
+  [[ $latency -eq 1 ]] && run_latency
 fi
 
 echo

@@ -28,7 +28,9 @@ internal static class Program
           --lines N                   lines to send (default 1000000)
           --first N                   index of the first line (default 0); lines are numbered, not random
           --rate R                    lines per second in total, 0 = as fast as possible (default 0)
-          --connections K             TCP connections / UDP sockets, each sending every K-th line (default 1)
+          --connections K             TCP connections / UDP sender threads, each sending every K-th line (default 1)
+          --udp-sources M             UDP: each sender thread sends from M sockets in turn, M source ports as M nodes
+                                      would have, so a collector's SO_REUSEPORT sockets all get a share (default 1)
           --seed S                    (default 1)
           --users N --endpoints N --tags N   distinct values (defaults 5000, 50000, 24)
           --endpoint-mode skewed|sequential  sequential: line i goes to endpoint i mod N (default skewed)
@@ -195,10 +197,31 @@ internal static class Program
             IPEndPoint target = _settings.Target;
             if (_settings.Transport == SendTransport.Udp)
             {
-                using var udp = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-                udp.SendBufferSize = 4 * 1024 * 1024;
-                udp.Connect(target);
-                return Send(span => udp.Send(span), flushEach: true);
+                Socket[] sources = new Socket[_settings.UdpSources];
+                try
+                {
+                    for (int i = 0; i < sources.Length; i++)
+                    {
+                        sources[i] = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp) { SendBufferSize = 4 * 1024 * 1024 };
+                        sources[i].Connect(target);
+                    }
+
+                    int next = 0;
+                    return Send(
+                        span =>
+                        {
+                            sources[next].Send(span);
+                            next = next + 1 == sources.Length ? 0 : next + 1;
+                        },
+                        flushEach: true);
+                }
+                finally
+                {
+                    foreach (Socket source in sources)
+                    {
+                        source?.Dispose();
+                    }
+                }
             }
 
             using var tcp = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = false };
@@ -340,6 +363,8 @@ internal static class Program
 
         public int Connections { get; private set; } = 1;
 
+        public int UdpSources { get; private set; } = 1;
+
         public string? FilePath { get; private set; }
 
         public bool Prerender { get; private set; }
@@ -385,6 +410,9 @@ internal static class Program
                         break;
                     case "--connections":
                         s.Connections = (int)Long(Next(), arg, 1);
+                        break;
+                    case "--udp-sources":
+                        s.UdpSources = (int)Long(Next(), arg, 1);
                         break;
                     case "--seed":
                         s.Lines.Seed = (ulong)Long(Next(), arg, 0);

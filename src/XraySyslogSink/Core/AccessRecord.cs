@@ -34,4 +34,7 @@ internal struct AccessRecord
     public DimensionValue OutboundTag;
 
     public DimensionValue User;
+
+    /// <summary>When the message was received (UTC ticks), for the receipt-to-commit latency.</summary>
+    public long ReceivedAtTicks;
 }

@@ -130,7 +130,7 @@ internal static class SinkHost
         services.AddConfigurationReload(configuration, readConfiguration);
         services.AddSingleton<SinkHealth>();
         services.AddSingleton<IReadinessProbe>(sp => sp.GetRequiredService<SinkHealth>());
-        services.AddMetricsEndpoint(configuration);
+        services.AddMetricsEndpoint(configuration, sp => Value<WriterOptions>(sp).FlushInterval);
 
         services.AddSingleton(_ => CreateDataSource(configuration));
         services.AddSingleton<SinkMetrics>();

@@ -7,6 +7,9 @@ internal sealed class ListenerOptions
 {
     public const string SectionName = "Listeners";
 
+    /// <summary>The most receive sockets <see cref="UdpReceivers"/> = 0 gives, whatever the core count.</summary>
+    public const int MaxAutoUdpReceivers = 4;
+
     /// <summary>UDP <c>host:port</c> (IPv4 or <c>[::]</c>, which also takes IPv4); empty = off. Default <c>0.0.0.0:5514</c>.</summary>
     public string Udp { get; set; } = "0.0.0.0:5514";
 
@@ -61,6 +64,21 @@ internal sealed class ListenerOptions
     /// </summary>
     [Range(64 * 1024, int.MaxValue)]
     public int UdpReceiveBufferSize { get; set; } = 32 * 1024 * 1024;
+
+    /// <summary>
+    /// UDP receive sockets sharing the port (Linux <c>SO_REUSEPORT</c>), each with its own receive thread and its own
+    /// <see cref="UdpReceiveBufferSize"/>; the kernel spreads senders over them by address and port. 0 (the default)
+    /// means one per core, at most <see cref="MaxAutoUdpReceivers"/>. Other systems use one socket.
+    /// </summary>
+    [Range(0, 64)]
+    public int UdpReceivers { get; set; }
+
+    /// <summary>The receive sockets the UDP listener opens.</summary>
+    public int EffectiveUdpReceivers => OperatingSystem.IsLinux() ? UdpReceiversFor(UdpReceivers, Environment.ProcessorCount) : 1;
+
+    /// <summary>The receive sockets for a <see cref="UdpReceivers"/> setting on a machine with <paramref name="cores"/> cores.</summary>
+    public static int UdpReceiversFor(int configured, int cores) =>
+        configured > 0 ? configured : Math.Clamp(cores, 1, MaxAutoUdpReceivers);
 
     /// <summary>Concurrent connections accepted per stream listener (TCP, TLS, RELP; default 1024); further ones are closed and counted.</summary>
     [Range(1, 1_000_000)]

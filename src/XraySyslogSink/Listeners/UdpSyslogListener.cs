@@ -10,9 +10,12 @@ using XraySyslogSink.Telemetry;
 namespace XraySyslogSink.Listeners;
 
 /// <summary>
-/// Receives syslog over UDP: one datagram is one message. The receive loop never waits for the pipeline:
-/// when the spool is full the datagram is dropped and counted, because a UDP sender cannot be
-/// slowed down and a stalled loop would only move the loss into the kernel, uncounted.
+/// Receives syslog over UDP: one datagram is one message. <c>Listeners:UdpReceivers</c> sockets share the port
+/// (<see cref="UdpSocketGroup"/>), each read by its own thread with blocking receives: no async machinery or thread
+/// pool hop per datagram. A loop never waits for the pipeline: when the spool is full the datagram is dropped and
+/// counted, because a UDP sender cannot be slowed down and a stalled loop would only move the loss into the kernel,
+/// uncounted. Messages of one sender keep their order (the kernel sends a sender to one socket); messages of
+/// different senders may interleave differently from their arrival.
 /// </summary>
 internal sealed partial class UdpSyslogListener : IListener
 {
@@ -21,16 +24,20 @@ internal sealed partial class UdpSyslogListener : IListener
     private const string SourceNotAllowed = ConnectionAdmission.SourceNotAllowed;
     private const string SpoolFull = "spool_full";
 
-    private readonly Socket _socket;
+    // How long a receive blocks before its loop reports its counts and looks whether it should stop.
+    private const int IdleWakeMilliseconds = 100;
+
+    private readonly Socket[] _sockets;
+    private readonly UdpReceiveTally[] _tallies;
     private readonly IMessageSpool _spool;
     private readonly SinkMetrics _metrics;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly int _maxMessageSize;
     private readonly SourceFilter _sources;
-    private readonly CancellationTokenSource _stop = new();
+    private volatile bool _stopping;
     private int _disposed;
-    private Task _loop = Task.CompletedTask;
+    private Task[] _loops = [];
 
     public UdpSyslogListener(IPEndPoint endPoint, ListenerOptions options, SourceFilter sources, IMessageSpool spool, SinkMetrics metrics, TimeProvider timeProvider, ILogger logger)
     {
@@ -40,31 +47,22 @@ internal sealed partial class UdpSyslogListener : IListener
         _timeProvider = timeProvider;
         _logger = logger;
         _maxMessageSize = options.MaxMessageSize;
-        _socket = new Socket(endPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        try
+        _sockets = UdpSocketGroup.Bind(endPoint, options.EffectiveUdpReceivers, options.UdpReceiveBufferSize);
+        _tallies = new UdpReceiveTally[_sockets.Length];
+        for (int i = 0; i < _sockets.Length; i++)
         {
-            if (endPoint.AddressFamily == AddressFamily.InterNetworkV6)
-            {
-                _socket.DualMode = true;
-            }
-
-            SetReceiveBuffer(_socket, options.UdpReceiveBufferSize);
-            _socket.Bind(endPoint);
-        }
-        catch
-        {
-            _socket.Dispose();
-            throw;
+            _sockets[i].ReceiveTimeout = IdleWakeMilliseconds;
+            _tallies[i] = new UdpReceiveTally(metrics, SourceNotAllowed, SpoolFull);
+            _metrics.KernelDrops.Track(_sockets[i]);
         }
 
-        LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
-        _metrics.KernelDrops.Track(_socket);
+        LocalEndPoint = (IPEndPoint)_sockets[0].LocalEndPoint!;
         _metrics.DeclareUdpDropReason(SourceNotAllowed);
         _metrics.DeclareUdpDropReason(SpoolFull);
 
         // Linux reports double the usable size; halve it so the log matches what was asked for.
-        int granted = _socket.ReceiveBufferSize / 2;
-        LogListening(LocalEndPoint, granted);
+        int granted = _sockets[0].ReceiveBufferSize / 2;
+        LogListening(LocalEndPoint, _sockets.Length, granted);
         if (granted < options.UdpReceiveBufferSize)
         {
             LogSmallReceiveBuffer(granted, options.UdpReceiveBufferSize);
@@ -75,7 +73,21 @@ internal sealed partial class UdpSyslogListener : IListener
 
     public IPEndPoint LocalEndPoint { get; }
 
-    public void Start() => _loop = Task.Run(ReceiveLoopAsync, CancellationToken.None);
+    /// <summary>Datagrams from allowed sources each receive socket has taken and reported so far, in socket order.</summary>
+    internal IReadOnlyList<long> DatagramsPerSocket => [.. _tallies.Select(tally => tally.Reported)];
+
+    public void Start()
+    {
+        var loops = new Task[_sockets.Length];
+        for (int i = 0; i < loops.Length; i++)
+        {
+            Socket socket = _sockets[i];
+            UdpReceiveTally tally = _tallies[i];
+            loops[i] = Task.Factory.StartNew(() => ReceiveLoop(socket, tally), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+
+        _loops = loops;
+    }
 
     /// <summary>A datagram is taken whole or not at all: nothing to finish, so stopping is disposing.</summary>
     public Task StopAsync(CancellationToken cancellationToken) => DisposeAsync().AsTask();
@@ -87,100 +99,91 @@ internal sealed partial class UdpSyslogListener : IListener
             return;
         }
 
-        await _stop.CancelAsync();
-        _metrics.KernelDrops.Untrack(_socket);
-        _socket.Close();
-        try
+        // Each loop sees the flag within the idle wake; shutting the receive side down wakes it at once.
+        _stopping = true;
+        foreach (Socket socket in _sockets)
         {
-            await _loop;
-        }
-        catch (OperationCanceledException)
-        {
+            try
+            {
+                socket.Shutdown(SocketShutdown.Receive);
+            }
+            catch (SocketException)
+            {
+                // Linux answers "not connected" for an unconnected UDP socket, yet wakes its readers.
+            }
         }
 
-        _socket.Dispose();
-        _stop.Dispose();
+        await Task.WhenAll(_loops);
+        foreach (Socket socket in _sockets)
+        {
+            _metrics.KernelDrops.Untrack(socket);
+            socket.Dispose();
+        }
     }
 
-    private async Task ReceiveLoopAsync()
+    private void ReceiveLoop(Socket socket, UdpReceiveTally tally)
     {
         byte[] buffer = GC.AllocateUninitializedArray<byte>(MaxDatagramSize, pinned: true);
-        var peerAddress = new SocketAddress(_socket.AddressFamily);
-        CancellationToken stop = _stop.Token;
-        while (!stop.IsCancellationRequested)
+        var peerAddress = new SocketAddress(socket.AddressFamily);
+        while (!_stopping)
         {
             int received;
             try
             {
-                received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, peerAddress, stop);
+                received = socket.ReceiveFrom(buffer, SocketFlags.None, peerAddress);
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
             {
-                return;
+                tally.Report();
+                continue;
             }
-            catch (ObjectDisposedException) when (stop.IsCancellationRequested)
+            catch (Exception ex) when (_stopping && ex is SocketException or ObjectDisposedException)
             {
-                return;
+                break;
             }
-            catch (SocketException ex) when (!stop.IsCancellationRequested)
+            catch (SocketException ex)
             {
                 // ICMP errors and similar surface here on some kernels; the socket itself is still good.
                 LogReceiveError(ex.SocketErrorCode);
                 continue;
             }
 
-            InetValue peer = PeerOf(peerAddress);
-            if (!_sources.For(ListenerKind.Udp).Allows(peer))
+            if (!_stopping)
             {
-                _metrics.UdpDropped(SourceNotAllowed);
-                continue;
-            }
-
-            _metrics.MessagesReceived(Transport.Udp, 1, received);
-            if (received > _maxMessageSize)
-            {
-                _metrics.MessageOversize(Transport.Udp);
-                continue;
-            }
-
-            ReadOnlySpan<byte> datagram = TrimTrailer(buffer.AsSpan(0, received));
-            if (datagram.IsEmpty)
-            {
-                continue;
-            }
-
-            var message = ReceivedMessage.Copy(datagram, peer, Transport.Udp, _timeProvider.GetUtcNow());
-            if (!_spool.TryAppend(message, out _))
-            {
-                _metrics.UdpDropped(SpoolFull);
+                Take(buffer.AsSpan(0, received), peerAddress, tally);
             }
         }
+
+        tally.Report();
     }
 
-    /// <summary>
-    /// Asks for the buffer with SO_RCVBUFFORCE first, which passes net.core.rmem_max when the daemon has
-    /// CAP_NET_ADMIN; otherwise the plain request, which the kernel caps.
-    /// </summary>
-    private static void SetReceiveBuffer(Socket socket, int bytes)
+    private void Take(ReadOnlySpan<byte> received, SocketAddress peerAddress, UdpReceiveTally tally)
     {
-        const int SolSocket = 1;
-        const int SoRcvBufForce = 33;
-        if (OperatingSystem.IsLinux())
+        InetValue peer = PeerOf(peerAddress);
+        if (!_sources.For(ListenerKind.Udp).Allows(peer))
         {
-            try
-            {
-                Span<byte> value = stackalloc byte[sizeof(int)];
-                BinaryPrimitives.WriteInt32LittleEndian(value, bytes);
-                socket.SetRawSocketOption(SolSocket, SoRcvBufForce, value);
-                return;
-            }
-            catch (SocketException)
-            {
-                // No CAP_NET_ADMIN: fall back to the capped request below.
-            }
+            tally.NotAllowed();
+            return;
         }
 
-        socket.ReceiveBufferSize = bytes;
+        tally.Received(received.Length);
+        if (received.Length > _maxMessageSize)
+        {
+            _metrics.MessageOversize(Transport.Udp);
+            return;
+        }
+
+        ReadOnlySpan<byte> datagram = TrimTrailer(received);
+        if (datagram.IsEmpty)
+        {
+            return;
+        }
+
+        var message = ReceivedMessage.Copy(datagram, peer, Transport.Udp, _timeProvider.GetUtcNow());
+        if (!_spool.TryAppend(message, out _))
+        {
+            tally.SpoolFull();
+        }
     }
 
     /// <summary>Some senders end datagrams with LF or NUL; it is framing, not content.</summary>
@@ -213,8 +216,8 @@ internal sealed partial class UdpSyslogListener : IListener
             : InetValue.FromIPv6(high, low);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Listening for syslog on udp://{EndPoint} (receive buffer {Granted} bytes)")]
-    private partial void LogListening(IPEndPoint endPoint, int granted);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listening for syslog on udp://{EndPoint} ({Receivers} receive sockets, receive buffer {Granted} bytes each)")]
+    private partial void LogListening(IPEndPoint endPoint, int receivers, int granted);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The kernel granted a UDP receive buffer of {Granted} bytes, less than the {Requested} asked for; raise net.core.rmem_max to avoid kernel drops in bursts")]
     private partial void LogSmallReceiveBuffer(int granted, int requested);

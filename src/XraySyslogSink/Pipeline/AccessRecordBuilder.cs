@@ -121,6 +121,7 @@ internal sealed class AccessRecordBuilder
         record.SourcePort = line.SourcePort;
         record.Action = line.Action;
         record.DestinationPort = line.DestinationPort;
+        record.ReceivedAtTicks = receivedAt.UtcTicks;
 
         string? invalid =
             Lookup(_caches.Protocols, Counts.Protocols, line.Protocol, SchemaLimits.ProtocolNameLength, DeadLetterReasons.ProtocolTooLong, out record.Protocol)

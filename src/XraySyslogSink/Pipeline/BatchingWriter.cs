@@ -202,6 +202,7 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
             {
                 FlushResult result = await _store.WriteBatchAsync(_batch, _abort.Token);
                 _metrics.BatchFlushed(result.RowsWritten, Stopwatch.GetElapsedTime(started));
+                DateTimeOffset committedAt = _timeProvider.GetUtcNow();
                 if (result.RowsRejected > 0)
                 {
                     _metrics.LineDeadLettered(DeadLetterReasons.DatabaseRejectedRow, result.RowsRejected);
@@ -214,6 +215,7 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
 
                 foreach (RecordChunk chunk in _batch)
                 {
+                    _metrics.RowsCommitted(chunk.Records, committedAt);
                     chunk.Release();
                 }
 

@@ -1,28 +1,29 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Text;
+using System.Text.Unicode;
 
 namespace XraySyslogSink.Storage;
 
 /// <summary>
-/// Thread-safe map from a dimension's text (looked up by UTF-8 bytes, without allocating) to its id; bounded.
+/// Thread-safe map from a dimension's text, as UTF-8 bytes, to its id; bounded. Lookups do not allocate.
 /// </summary>
 /// <remarks>
-/// Eviction keeps two generations: new entries go into the current one; a hit in the previous one is
-/// promoted into the current one; when the current generation reaches half of <c>maxEntries</c> it becomes
-/// the previous one and the old previous one is dropped. That is approximately LRU at the cost of one
-/// dictionary swap, with no per-entry bookkeeping on the hot lookup path. Keys compare ordinally
-/// (case-sensitive), because emails and tags are stored as written.
+/// Eviction keeps two generations (<see cref="Utf8KeyTable"/>): new entries go into the current one; a hit in the
+/// previous one is promoted into the current one; when the current generation reaches half of <c>maxEntries</c> it
+/// becomes the previous one and the old previous one is dropped. That is approximately LRU at the cost of one table
+/// swap, with no per-entry bookkeeping on the hot lookup path. Keys compare ordinally (case-sensitive), because
+/// emails and tags are stored as written; invalid UTF-8 is looked up as the text PostgreSQL stores for it (each bad
+/// sequence one U+FFFD). Lookups take no lock; additions take one.
 /// </remarks>
 internal sealed class DimensionCache
 {
-    // Values up to this many UTF-8 bytes are decoded on the stack; longer ones use a pooled buffer.
-    private const int StackDecodeLimit = 256;
+    // Keys up to this many bytes are converted on the stack; longer ones in a pooled buffer.
+    private const int StackLimit = 512;
 
     private readonly int _generationCapacity;
-    private readonly Lock _rotateLock = new();
-    private volatile Generation _current;
-    private volatile Generation _previous;
+    private readonly Lock _writeLock = new();
+    private volatile Utf8KeyTable _current = new();
+    private volatile Utf8KeyTable _previous = new();
 
     public DimensionCache(string name, int maxEntries)
     {
@@ -30,8 +31,6 @@ internal sealed class DimensionCache
         ArgumentOutOfRangeException.ThrowIfLessThan(maxEntries, 1);
         Name = name;
         _generationCapacity = Math.Max(1, maxEntries / 2);
-        _current = new Generation();
-        _previous = new Generation();
     }
 
     public string Name { get; }
@@ -39,25 +38,26 @@ internal sealed class DimensionCache
     /// <summary>Approximate number of entries (a promoted entry may be counted in both generations).</summary>
     public int Count => _current.Count + _previous.Count;
 
+    /// <summary>Bytes the entries take in memory (both generations' arrays).</summary>
+    public long Bytes => _current.Bytes + _previous.Bytes;
+
     public bool TryGetId(ReadOnlySpan<byte> utf8Value, out int id)
     {
-        if (utf8Value.Length <= StackDecodeLimit)
+        if (Utf8.IsValid(utf8Value))
         {
-            // UTF-8 never decodes to more UTF-16 units than it has bytes.
-            Span<char> chars = stackalloc char[utf8Value.Length];
-            int length = Encoding.UTF8.GetChars(utf8Value, chars);
-            return TryGetId(chars[..length], out id);
+            return TryGetValid(utf8Value, out id);
         }
 
-        char[] rented = ArrayPool<char>.Shared.Rent(utf8Value.Length);
+        // Rare: replace the invalid sequences as the database's text does, then look that up.
+        char[] chars = ArrayPool<char>.Shared.Rent(utf8Value.Length);
         try
         {
-            int length = Encoding.UTF8.GetChars(utf8Value, rented);
-            return TryGetId(rented.AsSpan(0, length), out id);
+            int length = Encoding.UTF8.GetChars(utf8Value, chars);
+            return TryGetId(chars.AsSpan(0, length), out id);
         }
         finally
         {
-            ArrayPool<char>.Shared.Return(rented);
+            ArrayPool<char>.Shared.Return(chars);
         }
     }
 
@@ -71,68 +71,76 @@ internal sealed class DimensionCache
     {
         ArgumentNullException.ThrowIfNull(value);
         ArgumentOutOfRangeException.ThrowIfLessThan(id, 1);
-        Add(_current, value, id);
+        using var utf8 = new Utf8Copy(value, stackalloc byte[StackLimit]);
+        Add(utf8.Bytes, Hash(utf8.Bytes), id);
+    }
+
+    private static int Hash(ReadOnlySpan<byte> key)
+    {
+        // Seeded per process, so a sender cannot choose values that collide.
+        var hash = default(HashCode);
+        hash.AddBytes(key);
+        return hash.ToHashCode();
     }
 
     private bool TryGetId(ReadOnlySpan<char> value, out int id)
     {
-        Generation current = _current;
-        if (current.Lookup.TryGetValue(value, out id))
+        using var utf8 = new Utf8Copy(value, stackalloc byte[StackLimit]);
+        return TryGetValid(utf8.Bytes, out id);
+    }
+
+    private bool TryGetValid(ReadOnlySpan<byte> key, out int id)
+    {
+        int hash = Hash(key);
+        if (_current.TryGet(key, hash, out id))
         {
             return true;
         }
 
-        if (_previous.Lookup.TryGetValue(value, out string? key, out id))
+        if (_previous.TryGet(key, hash, out id))
         {
             // Promote so that values still in use survive the next rotation.
-            Add(current, key, id);
+            Add(key, hash, id);
             return true;
         }
 
         return false;
     }
 
-    private void Add(Generation generation, string value, int id)
+    private void Add(ReadOnlySpan<byte> key, int hash, int id)
     {
-        if (generation.Map.TryAdd(value, id))
+        lock (_writeLock)
         {
-            if (Interlocked.Increment(ref generation.Count) >= _generationCapacity)
+            Utf8KeyTable current = _current;
+            current.Set(key, hash, id);
+            if (current.Count >= _generationCapacity)
             {
-                Rotate(generation);
+                _previous = current;
+                _current = new Utf8KeyTable();
             }
-        }
-        else
-        {
-            // Ids only change if an operator deleted and re-created the row; the newest answer wins.
-            generation.Map[value] = id;
         }
     }
 
-    private void Rotate(Generation full)
+    /// <summary>Text as UTF-8 in the caller's scratch space, or in a pooled buffer when it does not fit.</summary>
+    private readonly ref struct Utf8Copy
     {
-        lock (_rotateLock)
-        {
-            // Another thread may have rotated already.
-            if (!ReferenceEquals(_current, full))
-            {
-                return;
-            }
+        private readonly byte[]? _rented;
 
-            _previous = full;
-            _current = new Generation();
+        public Utf8Copy(ReadOnlySpan<char> text, Span<byte> scratch)
+        {
+            int max = Encoding.UTF8.GetMaxByteCount(text.Length);
+            Span<byte> buffer = max <= scratch.Length ? scratch : (_rented = ArrayPool<byte>.Shared.Rent(max));
+            Bytes = buffer[..Encoding.UTF8.GetBytes(text, buffer)];
         }
-    }
 
-    private sealed class Generation
-    {
-        public readonly ConcurrentDictionary<string, int> Map;
-        public readonly ConcurrentDictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> Lookup;
-        public int Count;
+        public ReadOnlySpan<byte> Bytes { get; }
 
-        public Generation()
+        public void Dispose()
         {
-            Map = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
-            Lookup = Map.GetAlternateLookup<ReadOnlySpan<char>>();
+            if (_rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_rented);
+            }
         }
     }
 }

@@ -23,7 +23,21 @@ internal static class MetricsEndpoint
     /// <summary>The meters exported besides the sink's own.</summary>
     public static readonly string[] RuntimeMeters = ["System.Runtime", "OpenTelemetry.Instrumentation.Process"];
 
-    internal static void AddMetricsEndpoint(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>
+    /// Bucket bounds (seconds) of <c>xraysink_rows_commit_latency_seconds</c>. A row waits up to
+    /// <paramref name="flushInterval"/> for its batch and then for the commit, so the bounds are dense around the
+    /// interval (a tenth of it up to it, then 50, 100, 250 and 500 ms past it) and reach an hour for rows replayed
+    /// after an outage.
+    /// </summary>
+    public static double[] CommitLatencyBuckets(TimeSpan flushInterval)
+    {
+        double f = flushInterval > TimeSpan.Zero ? flushInterval.TotalSeconds : 1;
+        double[] bounds = [0.001, 0.005, 0.01, 0.05, f * 0.1, f * 0.25, f * 0.5, f * 0.75, f * 0.9, f, f + 0.05, f + 0.1, f + 0.25, f + 0.5, f * 1.5, f * 2, f * 3, f * 5, f * 10, 60, 300, 900, 3600];
+        return [.. bounds.Select(bound => Math.Round(bound, 3)).Where(bound => bound > 0).Distinct().Order()];
+    }
+
+    /// <param name="flushInterval">Reads <c>Writer:FlushInterval</c>, around which the commit latency buckets lie.</param>
+    internal static void AddMetricsEndpoint(this IServiceCollection services, IConfiguration configuration, Func<IServiceProvider, TimeSpan> flushInterval)
     {
         string? listen = configuration[$"{MetricsOptions.SectionName}:{nameof(MetricsOptions.Listen)}"] ?? new MetricsOptions().Listen;
         if (!ListenAddress.TryParse(listen, out IPEndPoint? endPoint, out _) || endPoint is null || endPoint.Port == 0)
@@ -37,21 +51,24 @@ internal static class MetricsEndpoint
             prefix,
             endPoint.Port,
             sp.GetRequiredService<IReadinessProbe>(),
-            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<MetricsServer>>()));
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<MetricsServer>>(),
+            flushInterval(sp)));
     }
 
     /// <summary>What is collected and how, independent of the exporter (tests read the same through an in-memory reader).</summary>
-    public static MeterProviderBuilder ConfigureMetrics(MeterProviderBuilder metrics)
+    /// <param name="flushInterval"><c>Writer:FlushInterval</c> (default 1 s), for <see cref="CommitLatencyBuckets"/>.</param>
+    public static MeterProviderBuilder ConfigureMetrics(MeterProviderBuilder metrics, TimeSpan? flushInterval = null)
     {
         ArgumentNullException.ThrowIfNull(metrics);
+        double[] latencyBuckets = CommitLatencyBuckets(flushInterval ?? TimeSpan.FromSeconds(1));
         return metrics
             .ConfigureResource(resource => resource.AddService("xraysink"))
             .AddMeter(SinkMetrics.MeterName)
             .AddRuntimeInstrumentation()
             .AddProcessInstrumentation()
-            .AddView(instrument => instrument.Meter.Name == SinkMetrics.MeterName && instrument is Histogram<double>
-                ? new ExplicitBucketHistogramConfiguration { Boundaries = SecondsBuckets }
-                : null);
+            .AddView(instrument => instrument.Meter.Name != SinkMetrics.MeterName || instrument is not Histogram<double>
+                ? null
+                : new ExplicitBucketHistogramConfiguration { Boundaries = instrument.Name == SinkMetrics.CommitLatencyName ? latencyBuckets : SecondsBuckets });
     }
 
     /// <summary>The HttpListener prefix for an endpoint: <c>+</c> for any address, brackets around IPv6.</summary>

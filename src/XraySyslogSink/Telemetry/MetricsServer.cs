@@ -20,14 +20,17 @@ internal sealed partial class MetricsServer : IHostedService, IDisposable
     private readonly int _port;
     private readonly IReadinessProbe _health;
     private readonly ILogger<MetricsServer> _logger;
+    private readonly TimeSpan _flushInterval;
     private readonly CancellationTokenSource _stopping = new();
     private MeterProvider? _meterProvider;
     private bool _listening;
     private Task _loop = Task.CompletedTask;
 
     /// <param name="prefix">The HttpListener prefix of the endpoint, e.g. <c>http://127.0.0.1:9464/</c>.</param>
-    public MetricsServer(string prefix, int port, IReadinessProbe health, ILogger<MetricsServer> logger)
+    /// <param name="flushInterval"><c>Writer:FlushInterval</c>, around which the commit latency buckets lie.</param>
+    public MetricsServer(string prefix, int port, IReadinessProbe health, ILogger<MetricsServer> logger, TimeSpan flushInterval)
     {
+        _flushInterval = flushInterval;
         _prefix = prefix;
         _port = port;
         _listener.Prefixes.Add(prefix + "healthz/");
@@ -39,7 +42,7 @@ internal sealed partial class MetricsServer : IHostedService, IDisposable
     {
         try
         {
-            _meterProvider = MetricsEndpoint.ConfigureMetrics(Sdk.CreateMeterProviderBuilder())
+            _meterProvider = MetricsEndpoint.ConfigureMetrics(Sdk.CreateMeterProviderBuilder(), _flushInterval)
                 .AddPrometheusHttpListener(exporter =>
                 {
                     exporter.Port = _port;

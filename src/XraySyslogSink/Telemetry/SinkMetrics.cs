@@ -12,6 +12,9 @@ internal sealed class SinkMetrics : IDisposable
 {
     public const string MeterName = "XraySyslogSink";
 
+    /// <summary>The receipt-to-commit histogram, whose buckets follow <c>Writer:FlushInterval</c> (<see cref="MetricsEndpoint.CommitLatencyBuckets"/>).</summary>
+    public const string CommitLatencyName = "xraysink.rows.commit_latency";
+
     private readonly Meter _meter;
     private readonly Counter<long> _messagesReceived;
     private readonly Counter<long> _bytesReceived;
@@ -26,6 +29,7 @@ internal sealed class SinkMetrics : IDisposable
     private readonly Counter<long> _batchesFlushed;
     private readonly Counter<long> _flushFailures;
     private readonly Histogram<double> _flushDuration;
+    private readonly Histogram<double> _commitLatency;
     private readonly Counter<long> _udpDropped;
     private readonly Counter<long> _connectionsAccepted;
     private readonly Counter<long> _connectionsRejected;
@@ -69,6 +73,7 @@ internal sealed class SinkMetrics : IDisposable
         _batchesFlushed = _meter.CreateCounter<long>("xraysink.batches.flushed", "{batch}", "Batches committed to PostgreSQL.");
         _flushFailures = _meter.CreateCounter<long>("xraysink.flush.failures", "{failure}", "Flush attempts that failed and will be retried, by kind.");
         _flushDuration = _meter.CreateHistogram<double>("xraysink.flush.duration", "s", "Time to commit one batch.");
+        _commitLatency = _meter.CreateHistogram<double>(CommitLatencyName, "s", "Time from receiving a message to committing its row, per row.");
         _udpDropped = _meter.CreateCounter<long>("xraysink.udp.dropped", "{datagram}", "UDP datagrams dropped by the collector, by reason.");
         _meter.CreateObservableCounter("xraysink.udp.kernel_dropped", () => KernelDrops.Total, "{datagram}", "UDP datagrams the kernel dropped for our sockets (receive buffer full), from /proc/net/udp and udp6.");
         _connectionsAccepted = _meter.CreateCounter<long>("xraysink.connections.accepted", "{connection}", "Stream connections accepted, by listener.");
@@ -237,6 +242,25 @@ internal sealed class SinkMetrics : IDisposable
         Interlocked.Add(ref _totalRowsWritten, rows);
     }
 
+    /// <summary>Records, for each of <paramref name="rows"/>, the time from its message's receipt to <paramref name="committedAt"/>.</summary>
+    public void RowsCommitted(ReadOnlySpan<AccessRecord> rows, DateTimeOffset committedAt)
+    {
+        if (!_commitLatency.Enabled)
+        {
+            return;
+        }
+
+        long committed = committedAt.UtcTicks;
+        foreach (ref readonly AccessRecord row in rows)
+        {
+            // A row without a receive time (built outside the listeners) has no latency to report.
+            if (row.ReceivedAtTicks > 0)
+            {
+                _commitLatency.Record((double)Math.Max(0, committed - row.ReceivedAtTicks) / TimeSpan.TicksPerSecond);
+            }
+        }
+    }
+
     public void FlushFailed(bool transient)
     {
         _flushFailures.Add(1, new KeyValuePair<string, object?>("kind", transient ? "transient" : "other"));
@@ -246,10 +270,10 @@ internal sealed class SinkMetrics : IDisposable
     /// <summary>Exports <c>xraysink_udp_dropped_total{reason}</c> at zero (a UDP listener declares its reasons when it starts).</summary>
     public void DeclareUdpDropReason(string reason) => _udpDropped.Add(0, new KeyValuePair<string, object?>("reason", reason));
 
-    public void UdpDropped(string reason)
+    public void UdpDropped(string reason, long datagrams = 1)
     {
-        _udpDropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
-        Interlocked.Increment(ref _totalUdpDropped);
+        _udpDropped.Add(datagrams, new KeyValuePair<string, object?>("reason", reason));
+        Interlocked.Add(ref _totalUdpDropped, datagrams);
     }
 
     public void ConnectionAccepted(string listener = "tcp") =>

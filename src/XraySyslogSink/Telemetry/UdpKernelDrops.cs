@@ -5,15 +5,14 @@ namespace XraySyslogSink.Telemetry;
 
 /// <summary>
 /// Datagrams the kernel dropped for our own UDP sockets (receive buffer full), read from the <c>drops</c>
-/// column of <c>/proc/net/udp</c> and <c>/proc/net/udp6</c> in the rows whose inode is one of our sockets.
+/// column of <c>/proc/net/udp</c> and <c>/proc/net/udp6</c> in the rows whose inode is one of our sockets, summed
+/// over them (a UDP listener has one socket per receiver, see <c>Listeners:UdpReceivers</c>).
 /// Not a guess: it is the kernel's own per-socket count. Drops of a socket that has been closed stay in the
 /// total. Reads the files on demand (the 10-second summary, a metrics scrape), never on the receive path.
 /// Zero where <c>/proc</c> is not available.
 /// </summary>
 internal sealed class UdpKernelDrops
 {
-    private static readonly string[] Tables = ["/proc/net/udp", "/proc/net/udp6"];
-
     private readonly Lock _lock = new();
 
     // Socket inode -> drops last read for it.
@@ -35,6 +34,18 @@ internal sealed class UdpKernelDrops
                 }
 
                 return total;
+            }
+        }
+    }
+
+    /// <summary>Sockets counted now.</summary>
+    internal int Tracked
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _sockets.Count;
             }
         }
     }
@@ -71,28 +82,8 @@ internal sealed class UdpKernelDrops
         }
     }
 
-    /// <summary>
-    /// The <c>drops</c> value of each row of a <c>/proc/net/udp</c>-format table whose inode is in
-    /// <paramref name="inodes"/>. Columns: sl local rem st tx:rx tr:tm retrnsmt uid timeout inode ref pointer drops.
-    /// </summary>
-    internal static void ReadDrops(string table, IDictionary<ulong, long> inodes)
-    {
-        const int InodeColumn = 9;
-        const int DropsColumn = 12;
-        using var reader = new StringReader(table);
-        reader.ReadLine(); // header
-        while (reader.ReadLine() is { } line)
-        {
-            string[] columns = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (columns.Length > DropsColumn
-                && ulong.TryParse(columns[InodeColumn], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode)
-                && inodes.ContainsKey(inode)
-                && long.TryParse(columns[DropsColumn], NumberStyles.None, CultureInfo.InvariantCulture, out long drops))
-            {
-                inodes[inode] = drops;
-            }
-        }
-    }
+    /// <summary>The <c>drops</c> value of each row of a <c>/proc/net/udp</c>-format table whose inode is in <paramref name="inodes"/>.</summary>
+    internal static void ReadDrops(string table, IDictionary<ulong, long> inodes) => Take(ProcNetUdp.Parse(table), inodes);
 
     /// <summary>The socket's inode from <c>/proc/self/fd/N</c> → <c>socket:[INODE]</c>; 0 when unknown.</summary>
     internal static ulong InodeOf(Socket socket)
@@ -121,23 +112,22 @@ internal sealed class UdpKernelDrops
         return 0;
     }
 
+    private static void Take(IEnumerable<ProcNetUdp.Row> rows, IDictionary<ulong, long> inodes)
+    {
+        foreach (ProcNetUdp.Row row in rows)
+        {
+            if (inodes.ContainsKey(row.Inode))
+            {
+                inodes[row.Inode] = row.Drops;
+            }
+        }
+    }
+
     private void Refresh()
     {
-        if (_sockets.Count == 0)
+        if (_sockets.Count > 0)
         {
-            return;
-        }
-
-        foreach (string path in Tables)
-        {
-            try
-            {
-                ReadDrops(File.ReadAllText(path), _sockets);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // No IPv6 table (IPv6 disabled) or no /proc at all.
-            }
+            Take(ProcNetUdp.ReadAll(), _sockets);
         }
     }
 }

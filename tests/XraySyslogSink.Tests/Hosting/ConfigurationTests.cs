@@ -19,6 +19,8 @@ public sealed class ConfigurationTests
     [InlineData("--Xray:TimeZone=Mars/Olympus", "Xray:TimeZone")]
     [InlineData("--Xray:SenderTimeZones:node1=Nowhere/Land", "Xray:SenderTimeZones:node1")]
     [InlineData("--Listeners:MaxMessageSize=10", "Listeners:MaxMessageSize")]
+    [InlineData("--Listeners:UdpReceivers=65", "Listeners:UdpReceivers")]
+    [InlineData("--Listeners:UdpReceivers=-1", "Listeners:UdpReceivers")]
     [InlineData("--Retention:Days=-1", "Retention:Days")]
     [InlineData("--Retention:CheckInterval=00:00:00", "Retention:CheckInterval")]
     [InlineData("--Schema:PrecreateDays=400", "Schema:PrecreateDays")]
@@ -54,6 +56,7 @@ public sealed class ConfigurationTests
         Assert.Equal("0.0.0.0:5514", listeners.Udp);
         Assert.Equal("0.0.0.0:5514", listeners.Tcp);
         Assert.Equal(8192, listeners.MaxMessageSize);
+        Assert.Equal(0, listeners.UdpReceivers);
         var writer = new XraySyslogSink.Pipeline.WriterOptions();
         Assert.Equal(25_000, writer.BatchSize);
         Assert.Equal(TimeSpan.FromSeconds(1), writer.FlushInterval);

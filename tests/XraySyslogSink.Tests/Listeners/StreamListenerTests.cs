@@ -273,19 +273,5 @@ public sealed class StreamListenerTests : IAsyncDisposable
         }
     }
 
-    private static async Task<bool> EventuallyAsync(Func<bool> condition)
-    {
-        DateTime deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                return false;
-            }
-
-            await Task.Delay(20);
-        }
-
-        return true;
-    }
+    private static Task<bool> EventuallyAsync(Func<bool> condition) => Eventually.TrueAsync(condition, Patience);
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -15,12 +16,14 @@ public sealed class BatchingWriterTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 11, 17, 12, 0, 0, TimeSpan.Zero));
     private readonly RecordingStore _store = new();
-    private readonly SinkMetrics _metrics = new();
+    private readonly TestMeters _meters = new();
+    private readonly SinkMetrics _metrics;
     private readonly SinkChannels _channels;
     private readonly BatchingWriter _writer;
 
     public BatchingWriterTests()
     {
+        _metrics = new SinkMetrics(_meters);
         _channels = new SinkChannels(new PipelineOptions { RecordQueueCapacity = 64 }, _metrics);
         var options = new WriterOptions
         {
@@ -109,6 +112,47 @@ public sealed class BatchingWriterTests : IAsyncLifetime
         Assert.Equal(1, _store.DeadLetters);
     }
 
+    [Fact]
+    public async Task Each_committed_row_records_its_time_from_receipt_to_commit()
+    {
+        var latencies = new List<double>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                // Only this writer's meter: other tests' SinkMetrics publish the same instrument names meanwhile.
+                if (instrument.Meter.Scope == _meters && instrument.Name == SinkMetrics.CommitLatencyName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((_, value, _, _) =>
+        {
+            lock (latencies)
+            {
+                latencies.Add(value);
+            }
+        });
+        listener.Start();
+
+        // Six rows received 2 s before now and four 250 ms before: a full batch, committed at once, the clock still.
+        DateTimeOffset now = _time.GetUtcNow();
+        RecordChunk early = Chunk(6);
+        RecordChunk late = Chunk(4);
+        Received(early, now - TimeSpan.FromSeconds(2));
+        Received(late, now - TimeSpan.FromMilliseconds(250));
+        await SendAsync(early);
+        await SendAsync(late);
+
+        await _store.WaitForFlushesAsync(1);
+        await _store.WaitUntilAsync(() => _metrics.TotalRowsWritten >= 10);
+        lock (latencies)
+        {
+            Assert.Equal([.. Enumerable.Repeat(2.0, 6), .. Enumerable.Repeat(0.25, 4)], latencies);
+        }
+    }
+
     /// <summary>Advances the fake clock 50 ms at a time until <paramref name="done"/> holds; returns how far it went.</summary>
     private async Task<TimeSpan> AdvanceUntilAsync(Func<bool> done)
     {
@@ -128,6 +172,14 @@ public sealed class BatchingWriterTests : IAsyncLifetime
         throw new TimeoutException($"nothing happened after {advanced} of fake time");
     }
 
+    private static void Received(RecordChunk chunk, DateTimeOffset at)
+    {
+        foreach (ref AccessRecord record in chunk.Records)
+        {
+            record.ReceivedAtTicks = at.UtcTicks;
+        }
+    }
+
     private ValueTask SendAsync(RecordChunk chunk) => _channels.Records.Writer.WriteAsync(chunk);
 
     private static RecordChunk Chunk(int rows)
@@ -141,6 +193,17 @@ public sealed class BatchingWriterTests : IAsyncLifetime
         }
 
         return chunk;
+    }
+
+    /// <summary>Creates meters scoped to itself, so a listener can tell this test's instruments from others'.</summary>
+    private sealed class TestMeters : IMeterFactory
+    {
+        public Meter Create(MeterOptions options) =>
+            new(options.Name, options.Version, options.Tags, scope: this);
+
+        public void Dispose()
+        {
+        }
     }
 
     private sealed class RecordingStore : IBatchStore

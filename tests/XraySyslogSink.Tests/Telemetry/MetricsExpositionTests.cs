@@ -22,6 +22,8 @@ public sealed partial class MetricsExpositionTests
         Assert.Equal("histogram", sinkFamilies["xraysink_flush_duration_seconds"]);
         Assert.Equal("gauge", sinkFamilies["xraysink_queue_depth"]);
         Assert.Contains("xraysink_flush_duration_seconds_bucket{otel_scope_name=\"XraySyslogSink\",le=\"0.025\"} ", exposition, StringComparison.Ordinal);
+        Assert.Equal("histogram", sinkFamilies["xraysink_rows_commit_latency_seconds"]);
+        Assert.Contains("xraysink_rows_commit_latency_seconds_bucket{otel_scope_name=\"XraySyslogSink\",le=\"1.25\"} ", exposition, StringComparison.Ordinal);
         Assert.Contains("xraysink_lines_dead_lettered_total{otel_scope_name=\"XraySyslogSink\",reason=\"no timestamp\"} ", exposition, StringComparison.Ordinal);
         Assert.Contains("xraysink_messages_received_total{otel_scope_name=\"XraySyslogSink\",transport=\"tcp\"} ", exposition, StringComparison.Ordinal);
     }

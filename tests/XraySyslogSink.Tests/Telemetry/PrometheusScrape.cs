@@ -104,6 +104,7 @@ internal static class PrometheusScrape
         metrics.LineDeadLettered("no timestamp");
         metrics.DeadLetterSuppressed();
         metrics.BatchFlushed(1, TimeSpan.FromMilliseconds(12));
+        metrics.RowsCommitted([new AccessRecord { ReceivedAtTicks = DateTimeOffset.UtcNow.UtcTicks - TimeSpan.TicksPerSecond }], DateTimeOffset.UtcNow);
         metrics.FlushFailed(transient: true);
         metrics.UdpDropped("spool_full");
         metrics.ConnectionAccepted("tcp");

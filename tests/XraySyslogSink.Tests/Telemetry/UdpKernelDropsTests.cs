@@ -28,20 +28,13 @@ public sealed class UdpKernelDropsTests
     [Fact]
     public void A_socket_that_nobody_reads_counts_the_kernel_drops_of_a_burst()
     {
-        using var receiver = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveBufferSize = 4096 };
-        receiver.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using Socket receiver = Unread();
         var drops = new UdpKernelDrops();
         drops.Track(receiver);
         Assert.NotEqual(0UL, UdpKernelDrops.InodeOf(receiver));
         Assert.Equal(0, drops.Total);
 
-        using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        sender.Connect(receiver.LocalEndPoint!);
-        byte[] datagram = new byte[1000];
-        for (int i = 0; i < 2000; i++)
-        {
-            sender.Send(datagram);
-        }
+        Flood(receiver, 2000);
 
         long dropped = drops.Total;
         Assert.InRange(dropped, 1, 2000);
@@ -50,5 +43,47 @@ public sealed class UdpKernelDropsTests
         drops.Untrack(receiver);
         receiver.Close();
         Assert.Equal(dropped, drops.Total);
+    }
+
+    [Fact]
+    public void The_total_sums_the_kernel_drops_of_every_tracked_socket()
+    {
+        using Socket a = Unread();
+        using Socket b = Unread();
+        var both = new UdpKernelDrops();
+        var onlyA = new UdpKernelDrops();
+        var onlyB = new UdpKernelDrops();
+        both.Track(a);
+        both.Track(b);
+        onlyA.Track(a);
+        onlyB.Track(b);
+
+        Flood(a, 2000);
+        Flood(b, 1500);
+
+        // Nothing is sent any more, so the kernel's counts stand still between the reads.
+        long dropsA = onlyA.Total;
+        long dropsB = onlyB.Total;
+        Assert.InRange(dropsA, 1, 2000);
+        Assert.InRange(dropsB, 1, 1500);
+        Assert.Equal(dropsA + dropsB, both.Total);
+    }
+
+    private static Socket Unread()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveBufferSize = 4096 };
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return socket;
+    }
+
+    private static void Flood(Socket receiver, int datagrams)
+    {
+        using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        sender.Connect(receiver.LocalEndPoint!);
+        byte[] datagram = new byte[1000];
+        for (int i = 0; i < datagrams; i++)
+        {
+            sender.Send(datagram);
+        }
     }
 }
