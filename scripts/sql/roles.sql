@@ -19,8 +19,10 @@
 --                    run as the owner with --Schema:WriterRole=xraysink_writer grants exactly what the daemon needs
 --                    (SchemaSql.WriterGrants): SELECT+INSERT on users/protocols/endpoints/tags, INSERT on logs and
 --                    dead_letters, SELECT+INSERT+UPDATE on spool_checkpoints, USAGE on the id sequences, EXECUTE on
---                    xraysink_create_partition(date) and xraysink_drop_partition(date) (retention, only whole
---                    past days of our own partitions). No UPDATE/DELETE of data, no SELECT on logs, no DDL.
+--                    xraysink_create_partition(date), xraysink_drop_partition(date) (retention, only whole
+--                    past days of our own partitions), xraysink_create_dead_letter_partition(date) and
+--                    xraysink_expire_dead_letters(date) (dead-letter retention, only as far as the owner allows).
+--                    No UPDATE/DELETE of data, no SELECT on logs, no DDL.
 --   xraysink_reader  `xraysink report` and the Grafana dashboards. Gets CONNECT and USAGE here, and every session is
 --                    read-only (default_transaction_read_only); the migration run as the owner with
 --                    --Schema:ReaderRole=xraysink_reader grants exactly SELECT on logs (and its partitions), users,
@@ -79,11 +81,12 @@ WHERE c.relnamespace = current_schema()::regnamespace
   AND c.relkind IN ('r', 'p', 'v')
   AND (c.relname IN ('users', 'protocols', 'endpoints', 'tags', 'logs', 'dead_letters', 'spool_checkpoints', 'import_files', 'schema_migrations', 'xraysink_writer_limits',
                      'logs_readable')
-       OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = to_regclass('logs')))
+       OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent IN (to_regclass('logs'), to_regclass('dead_letters'))))
   AND pg_get_userbyid(c.relowner) <> 'xraysink_owner' \gexec
 SELECT format('ALTER FUNCTION %s OWNER TO xraysink_owner', p.oid::regprocedure)
 FROM pg_proc p
 WHERE p.pronamespace = current_schema()::regnamespace
-  AND p.proname IN ('xraysink_create_partition', 'xraysink_drop_partition', 'xraysink_stamp_checkpoint_role', 'report_user_sessions', 'report_user_activity', 'report_top_endpoints',
+  AND p.proname IN ('xraysink_create_partition', 'xraysink_drop_partition', 'xraysink_create_dead_letter_partition', 'xraysink_expire_dead_letters',
+                    'xraysink_stamp_checkpoint_role', 'report_user_sessions', 'report_user_activity', 'report_top_endpoints',
                     'report_top_protocols', 'report_routes', 'report_ips_per_user', 'report_users_per_ip')
   AND pg_get_userbyid(p.proowner) <> 'xraysink_owner' \gexec

@@ -7,9 +7,11 @@ using XraySyslogSink.Storage;
 namespace XraySyslogSink.Hosting;
 
 /// <summary>
-/// At start and every <see cref="RetentionOptions.CheckInterval"/>: creates the partitions of the next
-/// <see cref="SchemaOptions.PrecreateDays"/> days and, when <see cref="RetentionOptions.Days"/> is set, detaches and
-/// drops the daily partitions wholly older than that. A failure (database down) is logged and retried next time.
+/// At start and every <see cref="RetentionOptions.CheckInterval"/>: creates the partitions (of <c>logs</c> and
+/// <c>dead_letters</c>) of the next <see cref="SchemaOptions.PrecreateDays"/> days and, when <see cref="RetentionOptions.Days"/>
+/// is set, detaches and drops the daily partitions of <c>logs</c> wholly older than that; when
+/// <see cref="RetentionOptions.DeadLetterDays"/> is set, the same for <c>dead_letters</c>. A failure (database down, a
+/// writer role the owner has not allowed to expire) is logged and retried next time.
 /// </summary>
 internal sealed partial class PartitionMaintenanceService : BackgroundService
 {
@@ -38,14 +40,45 @@ internal sealed partial class PartitionMaintenanceService : BackgroundService
     {
         IReadOnlyList<DateOnly> ahead = _migrator.DaysAhead();
         await _migrator.EnsurePartitionsAsync(ahead[0], ahead[^1], cancellationToken);
-        if (_options.Days <= 0)
+        IReadOnlyList<PartitionInfo> dropped = [];
+        if (_options.Days > 0)
+        {
+            DateTime cutoff = _timeProvider.GetUtcNow().UtcDateTime.AddDays(-_options.Days);
+            dropped = await PartitionCatalog.DropOlderThanAsync(
+                _dataSource, cutoff, dryRun: false, p => LogDropped(p.Name, _options.Days), cancellationToken);
+        }
+
+        await ExpireDeadLettersAsync(cancellationToken);
+        return dropped;
+    }
+
+    /// <summary>Dead-letter retention: the days that ended <see cref="RetentionOptions.DeadLetterDays"/> or more days ago go. Returns the partitions dropped.</summary>
+    public async Task<IReadOnlyList<string>> ExpireDeadLettersAsync(CancellationToken cancellationToken)
+    {
+        if (_options.DeadLetterDays <= 0)
         {
             return [];
         }
 
-        DateTime cutoff = _timeProvider.GetUtcNow().UtcDateTime.AddDays(-_options.Days);
-        return await PartitionCatalog.DropOlderThanAsync(
-            _dataSource, cutoff, dryRun: false, p => LogDropped(p.Name, _options.Days), cancellationToken);
+        DateOnly before = DateOnly.FromDateTime(_timeProvider.GetUtcNow().UtcDateTime.AddDays(-_options.DeadLetterDays));
+        IReadOnlyList<string> dropped;
+        try
+        {
+            dropped = await DeadLetterPartitions.ExpireAsync(_dataSource, before, cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrors.InsufficientPrivilege)
+        {
+            // A writer role the owner has not (yet) allowed this far back: the logs' retention above still ran.
+            LogDeadLettersNotExpired(e.MessageText);
+            return [];
+        }
+
+        foreach (string partition in dropped)
+        {
+            LogDropped(partition, _options.DeadLetterDays);
+        }
+
+        return dropped;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -75,6 +108,9 @@ internal sealed partial class PartitionMaintenanceService : BackgroundService
     [LoggerMessage(Level = LogLevel.Information, Message = "Retention: dropped partition {Partition} (older than {Days} days)")]
     private partial void LogDropped(string partition, int days);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Partition maintenance failed ({Error}); retrying at the next check")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dead letters not expired: {Error}. Run `xraysink migrate --Retention:DeadLetterDays=N` as the schema owner to allow it")]
+    private partial void LogDeadLettersNotExpired(string error);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Partition maintenance failed ({Error}); retrying at the next check")]
     private partial void LogFailed(string error);
 }

@@ -156,6 +156,7 @@ internal static class SinkHost
             NewValues = CreateNewValueLimit(sp),
         });
         services.AddSingleton(sp => new MessageQueueBudget(Value<PipelineOptions>(sp).MessageQueueBytes));
+        services.AddSingleton(sp => CreateDeadLetterBudget(Value<PipelineOptions>(sp), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new MessageSpool(
             Value<SpoolOptions>(sp),
             sp.GetRequiredService<ChannelWriter<ReceivedMessage>>(),
@@ -224,6 +225,10 @@ internal static class SinkHost
     private static OptionsValidationException ConnectionError(string key, string message) =>
         new(key, typeof(NpgsqlDataSource), [message]);
 
+    /// <summary>One dead-letter budget for every parser worker and the writer's parked rows (a source's share is of the whole).</summary>
+    private static DeadLetterBudget CreateDeadLetterBudget(PipelineOptions options, TimeProvider timeProvider) =>
+        new(options.DeadLettersPerSecond, options.DeadLetterBytesPerDay, options.DeadLetterSourceSharePercent, timeProvider);
+
     /// <summary>The daemon's cap on new dimension rows (live traffic only), reported by the metrics; null when off.</summary>
     private static NewValueLimit? CreateNewValueLimit(IServiceProvider services)
     {
@@ -233,7 +238,7 @@ internal static class SinkHost
             return null;
         }
 
-        var limit = new NewValueLimit(perMinute, Value<PipelineOptions>(services).DeadLettersPerSecond, services.GetRequiredService<TimeProvider>());
+        var limit = new NewValueLimit(perMinute, services.GetRequiredService<DeadLetterBudget>(), services.GetRequiredService<TimeProvider>());
         services.GetRequiredService<SinkMetrics>().TrackNewValues(limit);
         return limit;
     }
@@ -251,5 +256,5 @@ internal static class SinkHost
 
     /// <summary>The writer role's limits that match these settings (stored when the migration runs as the owner).</summary>
     internal static WriterLimits WriterLimitsFor(RetentionOptions retention, XrayOptions xray, SchemaOptions schema) =>
-        WriterLimits.For(retention.Days, xray.AcceptWindowBack, xray.AcceptWindowAhead, schema.PrecreateDays);
+        WriterLimits.For(retention.Days, xray.AcceptWindowBack, xray.AcceptWindowAhead, schema.PrecreateDays, retention.DeadLetterDays);
 }

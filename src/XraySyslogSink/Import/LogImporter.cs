@@ -94,6 +94,7 @@ internal sealed partial class LogImporter
         {
             ParserWorkers = 1,
             DeadLettersPerSecond = pipeline.DeadLettersPerSecond,
+            DeadLetterBytesPerDay = pipeline.DeadLetterBytesPerDay,
             DeadLetterMaxRawBytes = pipeline.DeadLetterMaxRawBytes,
         };
         _batchSize = batchSize;

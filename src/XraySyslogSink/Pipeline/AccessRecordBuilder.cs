@@ -17,7 +17,7 @@ internal sealed class AccessRecordBuilder
     private readonly DimensionCaches _caches;
     private readonly SenderTimeZones _zones;
     private readonly LocalTimeConverter _clock = new();
-    private readonly DeadLetterLimiter _deadLetterLimiter;
+    private readonly DeadLetterBudget _deadLetters;
     private readonly int _deadLetterMaxRawBytes;
     private readonly AcceptWindow _acceptWindow;
 
@@ -29,15 +29,19 @@ internal sealed class AccessRecordBuilder
     /// Event times accepted relative to each message's receive time: the daemon passes
     /// <see cref="AcceptWindow.FromOptions"/>, the history import <see cref="AcceptWindow.None"/>.
     /// </param>
-    public AccessRecordBuilder(DimensionCaches caches, SenderTimeZones zones, PipelineOptions options, TimeProvider timeProvider, AcceptWindow acceptWindow)
+    /// <param name="deadLetters">
+    /// The dead-letter budget shared by every worker (the daemon's); without one, this builder keeps its own with no
+    /// per-source share (the history import, one operator-chosen source).
+    /// </param>
+    public AccessRecordBuilder(
+        DimensionCaches caches, SenderTimeZones zones, PipelineOptions options, TimeProvider timeProvider, AcceptWindow acceptWindow, DeadLetterBudget? deadLetters = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _acceptWindow = acceptWindow;
         _caches = caches;
         _zones = zones;
         _deadLetterMaxRawBytes = options.DeadLetterMaxRawBytes;
-        int workers = options.EffectiveParserWorkers;
-        _deadLetterLimiter = new DeadLetterLimiter((options.DeadLettersPerSecond + workers - 1) / workers, timeProvider);
+        _deadLetters = deadLetters ?? new DeadLetterBudget(options.DeadLettersPerSecond, options.DeadLetterBytesPerDay, 100, timeProvider);
         _pendingLookup = _pending.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
@@ -278,9 +282,10 @@ internal sealed class AccessRecordBuilder
     private void DeadLetter(in ReceivedMessage message, string reason, RecordChunk chunk)
     {
         Counts.DeadLettered(reason);
-        if (!_deadLetterLimiter.TryAcquire())
+        DeadLetterLimit limit = _deadLetters.TryTake(message.Peer, DeadLetterBudget.Cost(Math.Min(message.Length, _deadLetterMaxRawBytes), reason));
+        if (limit != DeadLetterLimit.None)
         {
-            Counts.Suppressed();
+            Counts.Suppressed(reason, limit, message.Peer);
             return;
         }
 

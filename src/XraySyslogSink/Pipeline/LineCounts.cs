@@ -1,3 +1,4 @@
+using XraySyslogSink.Core;
 using XraySyslogSink.Telemetry;
 using XraySyslogSink.Xray;
 
@@ -12,7 +13,8 @@ internal sealed class LineCounts
     private readonly long[] _skipped = new long[Enum.GetValues<XrayLineKind>().Length];
     private readonly Dictionary<string, long> _deadLettered = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _recovered = new(StringComparer.Ordinal);
-    private long _suppressed;
+    private readonly Dictionary<(string Reason, DeadLetterLimit Limit, string SourceClass), long> _suppressed = [];
+    private long _suppressedTotal;
 
     public long Parsed { get; set; }
 
@@ -32,7 +34,13 @@ internal sealed class LineCounts
     public void DeadLettered(string reason) =>
         _deadLettered[reason] = _deadLettered.GetValueOrDefault(reason) + 1;
 
-    public void Suppressed() => _suppressed++;
+    /// <summary>A dead letter over <paramref name="limit"/>: counted by reason, limit and the kind of source, not stored.</summary>
+    public void Suppressed(string reason, DeadLetterLimit limit, InetValue peer)
+    {
+        var key = (reason, limit, SourceClass.Of(peer));
+        _suppressed[key] = _suppressed.GetValueOrDefault(key) + 1;
+        _suppressedTotal++;
+    }
 
     /// <summary>A line that arrived in a known damaged shape and was put back together (see <see cref="RecoveredReasons"/>).</summary>
     public void Recovered(string reason) =>
@@ -41,8 +49,8 @@ internal sealed class LineCounts
     /// <summary>Dead letters by reason since the last report (an importer, which never reports, reads its totals here).</summary>
     public IReadOnlyDictionary<string, long> DeadLetteredSinceReport => _deadLettered;
 
-    /// <summary>Dead letters not stored because of the per-second limit since the last report.</summary>
-    public long SuppressedSinceReport => _suppressed;
+    /// <summary>Dead letters not stored (over the dead-letter budget) since the last report.</summary>
+    public long SuppressedSinceReport => _suppressedTotal;
 
     public void ReportTo(SinkMetrics metrics)
     {
@@ -77,9 +85,15 @@ internal sealed class LineCounts
             _recovered.Clear();
         }
 
-        for (; _suppressed > 0; _suppressed--)
+        if (_suppressed.Count > 0)
         {
-            metrics.DeadLetterSuppressed();
+            foreach (((string reason, DeadLetterLimit limit, string sourceClass), long count) in _suppressed)
+            {
+                metrics.DeadLettersSuppressed(reason, limit, sourceClass, count);
+            }
+
+            _suppressed.Clear();
+            _suppressedTotal = 0;
         }
 
         Users.ReportTo(metrics);

@@ -31,6 +31,7 @@ internal sealed partial class ParserWorkers : IHostedService
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<ParserWorkers> _logger;
     private readonly MessageQueueBudget _budget;
+    private readonly DeadLetterBudget _deadLetters;
     private readonly Lock _takeLock = new();
     private Task[] _workers = [];
 
@@ -43,10 +44,12 @@ internal sealed partial class ParserWorkers : IHostedService
         SinkMetrics metrics,
         TimeProvider timeProvider,
         ILogger<ParserWorkers> logger,
-        MessageQueueBudget budget)
+        MessageQueueBudget budget,
+        DeadLetterBudget deadLetters)
     {
         _channels = channels;
         _budget = budget;
+        _deadLetters = deadLetters;
         _caches = caches;
         _zones = zones;
         _options = options.Value;
@@ -64,7 +67,7 @@ internal sealed partial class ParserWorkers : IHostedService
         _workers = new Task[count];
         for (int i = 0; i < count; i++)
         {
-            var builder = new AccessRecordBuilder(_caches, _zones, _options, _timeProvider, _acceptWindow);
+            var builder = new AccessRecordBuilder(_caches, _zones, _options, _timeProvider, _acceptWindow, _deadLetters);
             _workers[i] = Task.Run(() => RunAsync(builder), CancellationToken.None);
         }
 

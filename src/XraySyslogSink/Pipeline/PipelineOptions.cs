@@ -45,11 +45,26 @@ internal sealed class PipelineOptions
     public int RecordQueueCapacity { get; set; } = 256;
 
     /// <summary>
-    /// Dead letters stored per second at most (default 1000), so a sender of garbage cannot fill the
-    /// database; the excess is counted as <c>xraysink.dead_letters.suppressed</c>.
+    /// Dead letters stored per second at most, from all sources together (default 1000), so a sender of garbage cannot
+    /// fill the database; the excess is counted as <c>xraysink.dead_letters.suppressed{limit="rate"}</c>.
     /// </summary>
     [Range(0, 1_000_000)]
     public int DeadLettersPerSecond { get; set; } = 1000;
+
+    /// <summary>
+    /// Bytes of dead letters stored per UTC day at most, from all sources together (default 1 GiB): the volume bound
+    /// (with <c>Retention:DeadLetterDays</c>, the disk bound); the excess is counted (<c>limit="volume"</c>).
+    /// </summary>
+    [Range(0, 1024 * 1024 * MiB)]
+    public long DeadLetterBytesPerDay { get; set; } = 1024 * MiB;
+
+    /// <summary>
+    /// What one source (its /24 or /64) may take of <see cref="DeadLettersPerSecond"/> and of
+    /// <see cref="DeadLetterBytesPerDay"/>, in percent (default 10), so one sender of garbage cannot crowd out the
+    /// dead letters of the others; its excess is counted (<c>limit="source_rate"</c> or <c>"source_volume"</c>).
+    /// </summary>
+    [Range(1, 100)]
+    public int DeadLetterSourceSharePercent { get; set; } = 10;
 
     /// <summary>Bytes of the raw message kept in a dead letter (default 8192).</summary>
     [Range(64, 1024 * 1024)]

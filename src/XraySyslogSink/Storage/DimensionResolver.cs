@@ -89,9 +89,11 @@ internal sealed partial class DimensionResolver
         }
 
         limit.CountParked(first);
-        if (limit.DeadLetters.TryAcquire())
+        string reason = NewValueLimit.ReasonFor(first.Table);
+        string raw = RowRenderer.Render(record);
+        if (limit.DeadLetters.TryTake(default, DeadLetterBudget.Cost(raw.Length, reason)) == DeadLetterLimit.None)
         {
-            chunk.AddDeadLetter(new DeadLetter(DateTimeOffset.UtcNow, default, NewValueLimit.ReasonFor(first.Table), RowRenderer.Render(record)));
+            chunk.AddDeadLetter(new DeadLetter(DateTimeOffset.UtcNow, default, reason, raw));
         }
         else
         {

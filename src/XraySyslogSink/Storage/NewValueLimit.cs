@@ -16,8 +16,8 @@ namespace XraySyslogSink.Storage;
 /// (counts, user, source, time stay right), the value is not lost either, and nothing is silent — the rows are
 /// counted in <c>xraysink.dimension_values.parked{dimension}</c>. The alternatives were worse: dropping the row
 /// loses the connection from every query, and sending the whole row to dead letters hides it from the statistics
-/// operators actually run. Parked dead letters are themselves limited (<c>Pipeline:DeadLettersPerSecond</c>);
-/// beyond that they are counted in <see cref="SuppressedDeadLetters"/>.
+/// operators actually run. Parked dead letters draw on the daemon's dead-letter budget (<see cref="DeadLetterBudget"/>:
+/// rate and volume); beyond it they are counted in <see cref="SuppressedDeadLetters"/>.
 /// The history import constructs its store without a limit. The budgets are kept by the one batching writer
 /// (not thread-safe for concurrent stores); the counters may be read from any thread.
 /// </remarks>
@@ -30,12 +30,19 @@ internal sealed class NewValueLimit : IParkedRows
     private long _suppressed;
 
     public NewValueLimit(int perMinute, int deadLettersPerSecond, TimeProvider timeProvider)
+        : this(perMinute, new DeadLetterBudget(deadLettersPerSecond, long.MaxValue, 100, timeProvider), timeProvider)
+    {
+    }
+
+    /// <param name="deadLetters">The budget the parked rows' dead letters draw on (the daemon's, shared with the parsers).</param>
+    internal NewValueLimit(int perMinute, DeadLetterBudget deadLetters, TimeProvider timeProvider)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(perMinute, 1);
+        ArgumentNullException.ThrowIfNull(deadLetters);
         ArgumentNullException.ThrowIfNull(timeProvider);
         PerMinute = perMinute;
         _timeProvider = timeProvider;
-        DeadLetters = new DeadLetterLimiter(deadLettersPerSecond, timeProvider);
+        DeadLetters = deadLetters;
         foreach (DimensionTable table in DimensionTable.All)
         {
             _tables.Add(table.Table, new TableWindow(timeProvider.GetTimestamp()));
@@ -47,7 +54,7 @@ internal sealed class NewValueLimit : IParkedRows
     /// <summary>Dead letters of parked rows that were over the dead-letter limit: counted, not stored.</summary>
     public long SuppressedDeadLetters => Interlocked.Read(ref _suppressed);
 
-    internal DeadLetterLimiter DeadLetters { get; }
+    internal DeadLetterBudget DeadLetters { get; }
 
     /// <summary>The dead-letter reason of a row whose new value of <paramref name="table"/> was parked.</summary>
     public static string ReasonFor(string table) => $"new {table} value over Cache:MaxNewValuesPerMinute";

@@ -79,7 +79,9 @@ internal sealed partial class SchemaMigrator
             await MigrateAsync(connection, cancellationToken);
         }
 
-        await _partitions.EnsureAsync(connection, DaysAhead(), cancellationToken);
+        IReadOnlyList<DateOnly> ahead = DaysAhead();
+        await _partitions.EnsureAsync(connection, ahead, cancellationToken);
+        await DeadLetterPartitions.EnsureAsync(connection, ahead, cancellationToken);
         LogApplied(_logger, connection.PostgreSqlVersion);
     }
 
@@ -90,11 +92,16 @@ internal sealed partial class SchemaMigrator
         return Days(today, today.AddDays(_options.PrecreateDays));
     }
 
-    /// <summary>Creates the partitions of every UTC day from <paramref name="first"/> to <paramref name="last"/>, both included.</summary>
+    /// <summary>
+    /// Creates the partitions of <c>logs</c> and of <c>dead_letters</c> of every UTC day from <paramref name="first"/> to
+    /// <paramref name="last"/>, both included.
+    /// </summary>
     public async Task EnsurePartitionsAsync(DateOnly first, DateOnly last, CancellationToken cancellationToken)
     {
         await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        await _partitions.EnsureAsync(connection, Days(first, last), cancellationToken);
+        IReadOnlyList<DateOnly> days = Days(first, last);
+        await _partitions.EnsureAsync(connection, days, cancellationToken);
+        await DeadLetterPartitions.EnsureAsync(connection, days, cancellationToken);
     }
 
     /// <summary>Every day from <paramref name="first"/> to <paramref name="last"/>, both included; empty when last is before first.</summary>
@@ -235,8 +242,9 @@ internal sealed partial class SchemaMigrator
         command.Parameters.Add(new NpgsqlParameter<int?> { TypedValue = limits.RetentionFloorDays, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limits.CreateDaysBack });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limits.CreateDaysAhead });
+        command.Parameters.Add(new NpgsqlParameter<int?> { TypedValue = limits.DeadLetterFloorDays, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
         await command.ExecuteNonQueryAsync(cancellationToken);
-        LogWriterLimits(_logger, limits.RetentionFloorDays, limits.CreateDaysBack, limits.CreateDaysAhead);
+        LogWriterLimits(_logger, limits.RetentionFloorDays, limits.CreateDaysBack, limits.CreateDaysAhead, limits.DeadLetterFloorDays);
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken)
@@ -339,8 +347,8 @@ internal sealed partial class SchemaMigrator
     [LoggerMessage(Level = LogLevel.Warning, Message = "Schema migration {Version} was applied with checksum {Recorded}, this binary's is {Current}: a released step was edited")]
     private static partial void LogEditedStep(ILogger logger, int version, string recorded, string current);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Writer limits stored: it may drop days that ended {Floor} or more days ago (none: no drops) and create partitions from {Back} days back to {Ahead} days ahead")]
-    private static partial void LogWriterLimits(ILogger logger, int? floor, int back, int ahead);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Writer limits stored: it may drop days that ended {Floor} or more days ago (none: no drops), create partitions from {Back} days back to {Ahead} days ahead, and expire dead letters of days that ended {DeadLetterFloor} or more days ago (none: no expiry)")]
+    private static partial void LogWriterLimits(ILogger logger, int? floor, int back, int ahead, int? deadLetterFloor);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run-time privileges granted to the writer role {Role}")]
     private static partial void LogGranted(ILogger logger, string role);

@@ -224,6 +224,8 @@ internal static class SchemaSql
         GRANT USAGE ON SEQUENCE users_id_seq, protocols_id_seq, endpoints_id_seq, tags_id_seq, logs_id_seq, dead_letters_id_seq TO {{quotedRole}};
         GRANT EXECUTE ON FUNCTION {{PartitionFunctionName}}(date) TO {{quotedRole}};
         GRANT EXECUTE ON FUNCTION {{DropPartitionFunctionName}}(date) TO {{quotedRole}};
+        GRANT EXECUTE ON FUNCTION {{Migrations.DeadLetterPartitionsSql.CreateFunctionName}}(date) TO {{quotedRole}};
+        GRANT EXECUTE ON FUNCTION {{Migrations.DeadLetterPartitionsSql.ExpireFunctionName}}(date) TO {{quotedRole}};
         DO $grants$
         DECLARE
             part regclass;
@@ -298,7 +300,11 @@ internal static class SchemaSql
             ('EXECUTE on xraysink_create_partition(date)', to_regprocedure('xraysink_create_partition(date)') IS NOT NULL
                 AND has_function_privilege('xraysink_create_partition(date)', 'EXECUTE')),
             ('EXECUTE on xraysink_drop_partition(date)', to_regprocedure('xraysink_drop_partition(date)') IS NOT NULL
-                AND has_function_privilege('xraysink_drop_partition(date)', 'EXECUTE'))
+                AND has_function_privilege('xraysink_drop_partition(date)', 'EXECUTE')),
+            ('EXECUTE on xraysink_create_dead_letter_partition(date)', to_regprocedure('xraysink_create_dead_letter_partition(date)') IS NOT NULL
+                AND has_function_privilege('xraysink_create_dead_letter_partition(date)', 'EXECUTE')),
+            ('EXECUTE on xraysink_expire_dead_letters(date)', to_regprocedure('xraysink_expire_dead_letters(date)') IS NOT NULL
+                AND has_function_privilege('xraysink_expire_dead_letters(date)', 'EXECUTE'))
         ) AS p(what, granted)
         WHERE NOT granted
         """;

@@ -68,7 +68,7 @@ internal sealed class SinkMetrics : IDisposable
         _linesSkipped = _meter.CreateCounter<long>("xraysink.lines.skipped", "{line}", "Lines that are not access records (internal DNS, DNS query log, error log), by reason.");
         _linesRecovered = _meter.CreateCounter<long>("xraysink.lines.recovered", "{line}", "Lines that arrived in a known damaged shape and were put back together (e.g. a relay sent the xray date as the program name), by reason.");
         _linesDeadLettered = _meter.CreateCounter<long>("xraysink.lines.dead_lettered", "{line}", "Lines that could not be stored as rows, by reason.");
-        _deadLettersSuppressed = _meter.CreateCounter<long>("xraysink.dead_letters.suppressed", "{line}", "Dead letters over Pipeline:DeadLettersPerSecond: counted, not stored.");
+        _deadLettersSuppressed = _meter.CreateCounter<long>("xraysink.dead_letters.suppressed", "{line}", "Dead letters over the dead-letter budget (rate, volume, a source's share): counted by reason, limit and source class, not stored.");
         _rowsWritten = _meter.CreateCounter<long>("xraysink.rows.written", "{row}", "Rows committed to the logs table.");
         _batchesFlushed = _meter.CreateCounter<long>("xraysink.batches.flushed", "{batch}", "Batches committed to PostgreSQL.");
         _flushFailures = _meter.CreateCounter<long>("xraysink.flush.failures", "{failure}", "Flush attempts that failed and will be retried, by kind.");
@@ -232,7 +232,22 @@ internal sealed class SinkMetrics : IDisposable
         Interlocked.Add(ref _totalDeadLettered, lines);
     }
 
-    public void DeadLetterSuppressed() => _deadLettersSuppressed.Add(1);
+    /// <summary>Dead letters over <paramref name="limit"/>, counted (not stored) by reason, limit and the kind of source address.</summary>
+    internal void DeadLettersSuppressed(string reason, DeadLetterLimit limit, string sourceClass, long count) =>
+        _deadLettersSuppressed.Add(
+            count,
+            new KeyValuePair<string, object?>("reason", reason),
+            new KeyValuePair<string, object?>("limit", LimitName(limit)),
+            new KeyValuePair<string, object?>("source_class", sourceClass));
+
+    private static string LimitName(DeadLetterLimit limit) => limit switch
+    {
+        DeadLetterLimit.SourceRate => "source_rate",
+        DeadLetterLimit.Rate => "rate",
+        DeadLetterLimit.SourceVolume => "source_volume",
+        DeadLetterLimit.Volume => "volume",
+        _ => "none",
+    };
 
     public void BatchFlushed(int rows, TimeSpan duration)
     {

@@ -66,7 +66,7 @@ public sealed class SchemaMigratorTests(PostgresServer server)
             """);
         Assert.Equal(
             [
-                "dead_letters p PRIMARY KEY (id)",
+                "dead_letters p PRIMARY KEY (id, received_at)",
                 "endpoints p PRIMARY KEY (id)",
                 "endpoints u UNIQUE (address)",
                 "logs f FOREIGN KEY (destination_id) REFERENCES endpoints(id)",

@@ -17,17 +17,18 @@ public sealed class SchemaUpgradeTests(PostgresServer server)
 {
     private static readonly DateTimeOffset Now = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
 
-    // Everything but the daily partitions (which depend on the day of the install) and the migrations' timestamps.
+    // Everything but the daily partitions of logs and dead_letters (which depend on the day of the install and, for
+    // dead letters, on the days of the rows converted) and the migrations' timestamps.
     private const string CatalogSql = """
         SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || coalesce('(' || character_maximum_length || ')', '')
                || CASE WHEN is_nullable = 'NO' THEN ' not null' ELSE '' END || coalesce(' default ' || column_default, '')
         FROM information_schema.columns
-        WHERE table_schema = 'public' AND table_name !~ '^logs_[0-9]{4}_'
+        WHERE table_schema = 'public' AND table_name !~ '^(logs|dead_letters)_[0-9]{4}_'
         UNION ALL
         SELECT 'constraint ' || conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
-        FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text !~ '^logs_[0-9]{4}_'
+        FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text !~ '^(logs|dead_letters)_[0-9]{4}_'
         UNION ALL
-        SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename !~ '^logs_[0-9]{4}_'
+        SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename !~ '^(logs|dead_letters)_[0-9]{4}_'
         UNION ALL
         SELECT 'function ' || p.oid::regprocedure::text || ' ' || md5(pg_get_functiondef(p.oid))
         FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace

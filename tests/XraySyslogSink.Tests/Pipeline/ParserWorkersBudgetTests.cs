@@ -36,7 +36,8 @@ public sealed class ParserWorkersBudgetTests
             metrics,
             clock,
             NullLogger<ParserWorkers>.Instance,
-            budget);
+            budget,
+            new DeadLetterBudget(1000, 1024 * 1024, 10, clock));
 
         const int Messages = 1500;
         long expected = 0;

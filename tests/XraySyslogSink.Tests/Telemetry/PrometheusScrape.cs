@@ -102,7 +102,7 @@ internal static class PrometheusScrape
         metrics.LinesSkipped("internal_dns", 1);
         metrics.LinesRecovered("xray_date_as_app_name", 1);
         metrics.LineDeadLettered("no timestamp");
-        metrics.DeadLetterSuppressed();
+        metrics.DeadLettersSuppressed("no timestamp", DeadLetterLimit.SourceRate, SourceClass.Public, 1);
         metrics.BatchFlushed(1, TimeSpan.FromMilliseconds(12));
         metrics.RowsCommitted([new AccessRecord { ReceivedAtTicks = DateTimeOffset.UtcNow.UtcTicks - TimeSpan.TicksPerSecond }], DateTimeOffset.UtcNow);
         metrics.FlushFailed(transient: true);

@@ -12,6 +12,9 @@ internal static class SchemaSteps
         // adopts any of their installs (the oldest had only the seed tables, dead_letters and partitions).
         new(1, "baseline: seed tables, dead_letters, spool_checkpoints, import_files, partition functions, reports", ExtendsSeed: false, Baseline),
         new(2, "writer limits: retention floor and creation window set by the owner; checkpoint rows per role", ExtendsSeed: false, WriterLimitsSql.Step),
+
+        // dead_letters is the sink's own table, not the seed's: converted under Schema:SeedOnly too (the seed tables are untouched).
+        new(3, "dead letters in daily partitions with the owner's retention floor", ExtendsSeed: false, DeadLetterPartitionsSql.Step),
     ];
 
     /// <summary>The version a database is at once every step has run.</summary>

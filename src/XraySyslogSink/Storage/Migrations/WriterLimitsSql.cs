@@ -13,10 +13,14 @@ internal static class WriterLimitsSql
 {
     public const string TableName = "xraysink_writer_limits";
 
-    /// <summary>The limits the owner's migration stores (parameters: retention floor or NULL, days back, days ahead).</summary>
+    /// <summary>
+    /// The limits the owner's migration stores (parameters: retention floor or NULL, days back, days ahead, dead-letter
+    /// floor or NULL; the last column is step 3's).
+    /// </summary>
     public const string UpdateSql = """
         UPDATE xraysink_writer_limits
-        SET retention_min_days = $1, create_days_back = $2, create_days_ahead = $3, updated_at = now(), updated_by = current_user
+        SET retention_min_days = $1, create_days_back = $2, create_days_ahead = $3, dead_letter_min_days = $4,
+            updated_at = now(), updated_by = current_user
         WHERE only_row
         """;
 
