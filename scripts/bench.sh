@@ -220,12 +220,18 @@ run_tcp() {
   [[ $count -eq $lines ]] || say "[$profile] WARNING: $count rows for $lines lines"
   local dead; dead=$(psql_db "$db" -c "SELECT count(*) FROM dead_letters")
 
-  # The same rows, already normalized, exported from the sink's database.
-  psql_db "$db" -c "\\copy users TO '$work/users.csv' CSV"
-  psql_db "$db" -c "\\copy protocols TO '$work/protocols.csv' CSV"
-  psql_db "$db" -c "\\copy endpoints TO '$work/endpoints.csv' CSV"
-  psql_db "$db" -c "\\copy tags TO '$work/tags.csv' CSV"
-  psql_db "$db" -c "\\copy (SELECT \"timestamp\", source_ip, source_port, action, protocol_id, destination_id, destination_port, inbound_tag_id, outbound_tag_id, user_id FROM logs ORDER BY id) TO '$work/logs.csv' CSV"
+  # The same rows, already normalized, exported from the sink's database (with their node, where the schema has
+  # logs.node_id: the COPY then pays for the same reference as the sink).
+  local columns='"timestamp", source_ip, source_port, action, protocol_id, destination_id, destination_port, inbound_tag_id, outbound_tag_id, user_id'
+  local dimensions=(users protocols endpoints tags)
+  if [[ $(psql_db "$db" -c "SELECT count(*) FROM information_schema.columns WHERE table_name = 'logs' AND column_name = 'node_id'") -eq 1 ]]; then
+    columns+=', node_id'
+    dimensions+=(nodes)
+  fi
+  for t in "${dimensions[@]}"; do
+    psql_db "$db" -c "\\copy $t TO '$work/$t.csv' CSV"
+  done
+  psql_db "$db" -c "\\copy (SELECT $columns FROM logs ORDER BY id) TO '$work/logs.csv' CSV"
   psql_db "$db" -c "SELECT format('CREATE TABLE IF NOT EXISTS %I PARTITION OF logs %s;', c.relname, pg_get_expr(c.relpartbound, c.oid)) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'logs'::regclass" >"$work/partitions.sql"
 
   # An identical fresh schema: the daemon's own DDL with the same options, the same partitions, dimensions pre-filled.
@@ -234,7 +240,7 @@ run_tcp() {
   # The generated lines carry fixed 2025 dates: widen the live accept window so they all count as rows.
   dotnet "$daemon_dll" migrate "--ConnectionStrings:Postgres=$(conn_for "$copydb")" $(schema_args "$profile") >/dev/null
   psql_db "$copydb" -f "$work/partitions.sql" >/dev/null
-  for t in users protocols endpoints tags; do
+  for t in "${dimensions[@]}"; do
     psql_db "$copydb" -c "\\copy $t FROM '$work/$t.csv' CSV"
     psql_db "$copydb" -c "SELECT setval(pg_get_serial_sequence('$t', 'id'), coalesce(max(id), 1)) FROM $t" >/dev/null
   done
@@ -244,7 +250,7 @@ run_tcp() {
   local c0 c1 cpg0 cpg1
   cpg0=$(pg_cpu)
   c0=$(now)
-  psql_db "$copydb" -c "\\copy logs (\"timestamp\", source_ip, source_port, action, protocol_id, destination_id, destination_port, inbound_tag_id, outbound_tag_id, user_id) FROM '$work/logs.csv' CSV"
+  psql_db "$copydb" -c "\\copy logs ($columns) FROM '$work/logs.csv' CSV"
   c1=$(now)
   sleep 1  # the psql backend's CPU counts once the postmaster has reaped it
   cpg1=$(pg_cpu)

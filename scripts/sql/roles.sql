@@ -21,13 +21,16 @@
 --                    dead_letters, SELECT+INSERT+UPDATE on spool_checkpoints, USAGE on the id sequences, EXECUTE on
 --                    xraysink_create_partition(date), xraysink_drop_partition(date) (retention, only whole
 --                    past days of our own partitions), xraysink_create_dead_letter_partition(date) and
---                    xraysink_expire_dead_letters(date) (dead-letter retention, only as far as the owner allows).
+--                    xraysink_expire_dead_letters(date) (dead-letter retention, only as far as the owner allows);
+--                    with the nodes extension (not under Schema:SeedOnly) also SELECT+INSERT on nodes, UPDATE of its
+--                    first_seen/last_seen/last_address and USAGE on nodes_id_seq (NodeSql.WriterGrants).
 --                    No UPDATE/DELETE of data, no SELECT on logs, no DDL.
 --   xraysink_reader  `xraysink report` and the Grafana dashboards. Gets CONNECT and USAGE here, and every session is
 --                    read-only (default_transaction_read_only); the migration run as the owner with
 --                    --Schema:ReaderRole=xraysink_reader grants exactly SELECT on logs (and its partitions), users,
---                    protocols, endpoints, tags and the logs_readable view, and EXECUTE on the report_* functions
---                    (SchemaSql.ReaderGrants). No INSERT/UPDATE/DELETE, no dead letters, no partition functions.
+--                    protocols, endpoints, tags, nodes (when present) and the logs_readable view, and EXECUTE on the
+--                    report_* functions (SchemaSql.ReaderGrants, NodeSql.ReaderGrants). No INSERT/UPDATE/DELETE, no
+--                    dead letters, no partition functions.
 -- Then:
 --   xraysink migrate --ConnectionStrings:Postgres="Host=…;Database=xraysink;Username=xraysink_owner" \
 --                    --Database:PasswordFile=/etc/xraysink/owner.pw --Schema:WriterRole=xraysink_writer \
@@ -79,7 +82,7 @@ SELECT format('ALTER %s %s OWNER TO xraysink_owner', CASE c.relkind WHEN 'v' THE
 FROM pg_class c
 WHERE c.relnamespace = current_schema()::regnamespace
   AND c.relkind IN ('r', 'p', 'v')
-  AND (c.relname IN ('users', 'protocols', 'endpoints', 'tags', 'logs', 'dead_letters', 'spool_checkpoints', 'import_files', 'schema_migrations', 'xraysink_writer_limits',
+  AND (c.relname IN ('users', 'protocols', 'endpoints', 'tags', 'nodes', 'logs', 'dead_letters', 'spool_checkpoints', 'import_files', 'schema_migrations', 'xraysink_writer_limits',
                      'logs_readable')
        OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent IN (to_regclass('logs'), to_regclass('dead_letters'))))
   AND pg_get_userbyid(c.relowner) <> 'xraysink_owner' \gexec
@@ -88,5 +91,6 @@ FROM pg_proc p
 WHERE p.pronamespace = current_schema()::regnamespace
   AND p.proname IN ('xraysink_create_partition', 'xraysink_drop_partition', 'xraysink_create_dead_letter_partition', 'xraysink_expire_dead_letters',
                     'xraysink_stamp_checkpoint_role', 'report_user_sessions', 'report_user_activity', 'report_top_endpoints',
-                    'report_top_protocols', 'report_routes', 'report_ips_per_user', 'report_users_per_ip')
+                    'report_top_protocols', 'report_routes', 'report_ips_per_user', 'report_users_per_ip', 'report_nodes',
+                    'report_node_traffic', 'report_shared_accounts')
   AND pg_get_userbyid(p.proowner) <> 'xraysink_owner' \gexec

@@ -5,7 +5,9 @@ using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using XraySyslogSink.Core;
 using XraySyslogSink.Import;
+using XraySyslogSink.Nodes;
 using XraySyslogSink.Pipeline;
 using XraySyslogSink.Storage;
 using XraySyslogSink.Xray;
@@ -43,12 +45,18 @@ internal sealed class ImportCommand : ICliCommand
             Description = "Read every line's clock as sender NAME's (Xray:SenderTimeZones).",
         };
         Option<int> batchSize = CliOptions.Int("--batch-size", "N", "Rows per transaction (default: Writer:BatchSize).", 0, 1, 1_000_000);
+        var node = new Option<string>("--node")
+        {
+            HelpName = "NAME",
+            Description = "Attribute every imported row to node NAME (read in NAME's zone unless --time-zone or --host says otherwise). Without it a line's HOSTNAME names its node; a raw xray line has none.",
+        };
         var command = new Command(Name, "Load saved access logs (raw xray lines or syslog lines, e.g. an rsyslog file; plain or gzip; - for standard input) through the collector's parser and writer. Lines of any age are accepted. Each input is recorded by the SHA-256 of its content with the lines committed, so importing it again adds nothing and an interrupted import resumes.")
         {
             files,
             timeZone,
             host,
             batchSize,
+            node,
         };
         command.SetAction((parse, _) => RunAsync(
             context,
@@ -56,12 +64,18 @@ internal sealed class ImportCommand : ICliCommand
             parse.GetValue(files) ?? [],
             parse.GetValue(timeZone),
             parse.GetValue(host),
-            parse.GetResult(batchSize) is null ? null : parse.GetValue(batchSize)));
+            parse.GetResult(batchSize) is null ? null : parse.GetValue(batchSize),
+            parse.GetValue(node)));
         return command;
     }
 
-    private static async Task<int> RunAsync(CliContext context, IConfigurationRoot configuration, string[] files, string? timeZone, string? host, int? batchSizeOption)
+    private static async Task<int> RunAsync(CliContext context, IConfigurationRoot configuration, string[] files, string? timeZone, string? host, int? batchSizeOption, string? node)
     {
+        if (node is not null && !NodeNames.IsValidName(node))
+        {
+            throw new CliUsageException($"--node: '{NodeText.Escape(node)}' is not a node name (1 to {NodeNames.MaxLength} characters, no control characters, not '-')");
+        }
+
         if (files.Count(p => p == "-") > 1)
         {
             throw new CliUsageException("standard input (-) can be named once");
@@ -96,6 +110,7 @@ internal sealed class ImportCommand : ICliCommand
         var importer = new LogImporter(dataSource, new DimensionCaches(cache), zones, pipeline, batchSize, context.TimeProvider, loggers)
         {
             Progress = bar.Update,
+            Node = node is null ? default : new NodeIdentity(node, NodeIdentitySource.Assigned),
         };
 
         List<ImportResult> results = [];

@@ -1,7 +1,5 @@
 using System.CommandLine;
-using System.Globalization;
 using Npgsql;
-using NpgsqlTypes;
 using XraySyslogSink.Storage;
 
 namespace XraySyslogSink.Cli;
@@ -24,6 +22,9 @@ internal sealed class ReportCommand : ICliCommand
         new("routes", "report_routes", "inbound >> outbound tag pairs: connections, rejected, users, endpoints", Extra.None),
         new("ips-per-user", "report_ips_per_user", "source IPs each user connected from (account sharing)", Extra.None),
         new("users-per-ip", "report_users_per_ip", "users behind each source IP (NAT, shared accounts)", Extra.None),
+        new("nodes", "report_nodes", "every node: rows in the range, first and last seen, silent since (nothing for --silent, default 15m, before --to), last address", Extra.Silent),
+        new("node-traffic", "report_node_traffic", "each node's connections per --bucket (default 1h)", Extra.Bucket),
+        new("shared-accounts", "report_shared_accounts", "accounts used from more than --max-sources (default 2) source addresses (--by-network: /24 and /64 networks) within any --window (default 1h), over all nodes, naming them", Extra.Window),
     ];
 
     internal enum Extra
@@ -31,6 +32,8 @@ internal sealed class ReportCommand : ICliCommand
         None,
         Gap,
         Bucket,
+        Silent,
+        Window,
     }
 
     public string Name => "report";
@@ -56,18 +59,31 @@ internal sealed class ReportCommand : ICliCommand
         Option<DateTime?> from = CliOptions.Instant("--from", endOfDay: false, "Start of the range, included (default: 24 hours before --to). TIME is 2025-11-17 or 2025-11-17T08:30:00Z (UTC unless an offset is given).");
         Option<DateTime?> to = CliOptions.Instant("--to", endOfDay: true, "End of the range, excluded (default: now); a plain date includes that day.");
         var user = new Option<string>("--user") { HelpName = "EMAIL", Description = "Only this user's connections." };
+        var node = new Option<string>("--node") { HelpName = "NAME", Description = "Only this node's connections (docs/nodes.md)." };
         Option<int> limit = CliOptions.Int("--limit", "N", "At most N rows (0 = all).", DefaultLimit, 0, int.MaxValue);
         Option<OutputFormat> format = CliOptions.Format();
-        var command = new Command(report.Name, report.Description) { from, to, user, limit, format };
+        var command = new Command(report.Name, report.Description) { from, to, user, node, limit, format };
         Option<TimeSpan?>? interval = report.Takes switch
         {
             Extra.Gap => CliOptions.Duration("--gap", "AGE", "A pause longer than AGE starts a new session (default 30m)."),
-            Extra.Bucket => CliOptions.Duration("--bucket", "AGE", "Length of each period of the timeline (default 1h)."),
+            Extra.Bucket => CliOptions.Duration("--bucket", "AGE", "Length of each period (default 1h)."),
+            Extra.Silent => CliOptions.Duration("--silent", "AGE", "A node that sent nothing for AGE before --to is silent (default 15m)."),
+            Extra.Window => CliOptions.Duration("--window", "AGE", "Length of the sliding window, to the minute (default 1h)."),
             _ => null,
         };
         if (interval is not null)
         {
             command.Options.Add(interval);
+        }
+
+        Option<int>? maxSources = null;
+        Option<bool>? byNetwork = null;
+        if (report.Takes == Extra.Window)
+        {
+            maxSources = CliOptions.Int("--max-sources", "N", "Report accounts used from more than N sources in a window (default 2).", 2, 1, 1_000_000);
+            byNetwork = new Option<bool>("--by-network") { Description = "Count /24 (IPv4) and /64 (IPv6) networks instead of addresses." };
+            command.Options.Add(maxSources);
+            command.Options.Add(byNetwork);
         }
 
         command.SetAction(async (parse, _) =>
@@ -83,8 +99,22 @@ internal sealed class ReportCommand : ICliCommand
             ResultTable table;
             try
             {
-                table = await RunAsync(
-                    dataSource, report, start, end, parse.GetValue(user), parse.GetValue(limit), interval is null ? null : parse.GetValue(interval), context.CancellationToken);
+                var query = new ReportQuery(
+                    start,
+                    end,
+                    parse.GetValue(user),
+                    parse.GetValue(node),
+                    parse.GetValue(limit),
+                    interval is null ? null : parse.GetValue(interval),
+                    maxSources is null ? 2 : parse.GetValue(maxSources),
+                    byNetwork is not null && parse.GetValue(byNetwork));
+                table = await RunAsync(dataSource, report, query, context.CancellationToken);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrors.UndefinedFunction)
+            {
+                // A database kept to the seed schema (Schema:SeedOnly) has no nodes and no node-aware reports.
+                throw new InvalidOperationException(
+                    $"{e.MessageText}: this database has no nodes extension (Schema:SeedOnly, or not migrated yet: `xraysink migrate` as the owner)", e);
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrors.InsufficientPrivilege)
             {
@@ -102,33 +132,12 @@ internal sealed class ReportCommand : ICliCommand
     }
 
     /// <summary>Runs <paramref name="report"/> and collects its rows.</summary>
-    internal static async Task<ResultTable> RunAsync(
-        NpgsqlDataSource dataSource, Report report, DateTime from, DateTime to, string? user, int limit, TimeSpan? interval, CancellationToken cancellationToken)
+    internal static async Task<ResultTable> RunAsync(NpgsqlDataSource dataSource, Report report, ReportQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentNullException.ThrowIfNull(report);
-
-        // The function name comes from the fixed list above, never from input; the values are bound.
-        List<NpgsqlParameter> parameters =
-        [
-            new NpgsqlParameter<DateTime> { TypedValue = DateTime.SpecifyKind(from, DateTimeKind.Utc), NpgsqlDbType = NpgsqlDbType.TimestampTz },
-            new NpgsqlParameter<DateTime> { TypedValue = DateTime.SpecifyKind(to, DateTimeKind.Utc), NpgsqlDbType = NpgsqlDbType.TimestampTz },
-        ];
-        if (report.Takes != Extra.None)
-        {
-            TimeSpan fallback = report.Takes == Extra.Gap ? TimeSpan.FromMinutes(30) : TimeSpan.FromHours(1);
-            parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = interval ?? fallback, NpgsqlDbType = NpgsqlDbType.Interval });
-        }
-
-        parameters.Add(new NpgsqlParameter { Value = (object?)user ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        string placeholders = string.Join(", ", Enumerable.Range(1, parameters.Count).Select(i => string.Create(CultureInfo.InvariantCulture, $"${i}")));
-        string sql = $"SELECT * FROM {report.Function}({placeholders})";
-        if (limit > 0)
-        {
-            parameters.Add(new NpgsqlParameter<long> { TypedValue = limit, NpgsqlDbType = NpgsqlDbType.Bigint });
-            sql += string.Create(CultureInfo.InvariantCulture, $" LIMIT ${parameters.Count}");
-        }
-
+        ArgumentNullException.ThrowIfNull(query);
+        (string sql, List<NpgsqlParameter> parameters) = query.Call(report);
         await using NpgsqlCommand command = dataSource.CreateCommand(sql);
         command.Parameters.AddRange(parameters.ToArray());
         await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -37,4 +37,10 @@ internal struct AccessRecord
 
     /// <summary>When the message was received (UTC ticks), for the receipt-to-commit latency.</summary>
     public long ReceivedAtTicks;
+
+    /// <summary>The node the line came from (<c>logs.node_id</c>); <c>default</c> when nothing names it.</summary>
+    public DimensionValue Node;
+
+    /// <summary>The node's per-node metrics slot (0 = the shared "other" series), for the per-node row counts.</summary>
+    public int NodeSlot;
 }

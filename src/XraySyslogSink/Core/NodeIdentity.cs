@@ -17,6 +17,9 @@ internal enum NodeIdentitySource : byte
 
     /// <summary>The peer address the message came from (no valid HOSTNAME).</summary>
     PeerAddress = 4,
+
+    /// <summary>Named by the operator for the whole input (<c>xraysink import --node NAME</c>).</summary>
+    Assigned = 5,
 }
 
 /// <summary>
@@ -27,9 +30,13 @@ internal enum NodeIdentitySource : byte
 /// </summary>
 internal readonly struct NodeIdentity : IEquatable<NodeIdentity>
 {
+    /// <summary>The longest name, the width of <c>nodes.name</c> (so its UTF-8 always fits a spool record's header).</summary>
+    public const int MaxNameLength = 255;
+
     public NodeIdentity(string name, NodeIdentitySource source)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(name.Length, MaxNameLength, nameof(name));
         Name = name;
         Source = source;
     }
@@ -40,7 +47,7 @@ internal readonly struct NodeIdentity : IEquatable<NodeIdentity>
     public NodeIdentitySource Source { get; }
 
     /// <summary>True when a listener established the name (certificate or network), so the HOSTNAME cannot override it.</summary>
-    public bool IsEstablished => Source is NodeIdentitySource.Certificate or NodeIdentitySource.Network;
+    public bool IsEstablished => Source is NodeIdentitySource.Certificate or NodeIdentitySource.Network or NodeIdentitySource.Assigned;
 
     public static bool operator ==(NodeIdentity left, NodeIdentity right) => left.Equals(right);
 
@@ -64,6 +71,7 @@ internal static class NodeIdentitySourceNames
         NodeIdentitySource.Network => "network",
         NodeIdentitySource.Hostname => "hostname",
         NodeIdentitySource.PeerAddress => "peer_address",
+        NodeIdentitySource.Assigned => "assigned",
         _ => "none",
     };
 }

@@ -5,14 +5,15 @@ namespace XraySyslogSink.Core;
 /// <summary>
 /// One syslog message as the listener received it: its bytes in a buffer rented from
 /// <see cref="ArrayPool{T}.Shared"/> (the consumer returns it with <see cref="Release"/>),
-/// the sending peer and when it arrived.
+/// the sending peer, the node identity the listener established for it, and when it arrived.
 /// </summary>
 internal readonly struct ReceivedMessage
 {
     private readonly byte[] _buffer;
 
-    private ReceivedMessage(byte[] buffer, int length, InetValue peer, Transport transport, DateTimeOffset receivedAt, long firstSequence = 0, long sequence = 0)
+    private ReceivedMessage(byte[] buffer, int length, InetValue peer, Transport transport, DateTimeOffset receivedAt, NodeIdentity node, long firstSequence = 0, long sequence = 0)
     {
+        Node = node;
         _buffer = buffer;
         Length = length;
         Peer = peer;
@@ -39,28 +40,34 @@ internal readonly struct ReceivedMessage
 
     public DateTimeOffset ReceivedAt { get; }
 
+    /// <summary>
+    /// What the listener vouched for when it accepted the message (a certificate's or a mapped network's node), or
+    /// <c>default</c>; kept in the spool with the message, so a crash or a reload cannot change it.
+    /// </summary>
+    public NodeIdentity Node { get; }
+
     public ReadOnlySpan<byte> Bytes => _buffer.AsSpan(0, Length);
 
     /// <summary>Copies <paramref name="bytes"/> into a pooled buffer.</summary>
-    public static ReceivedMessage Copy(ReadOnlySpan<byte> bytes, InetValue peer, Transport transport, DateTimeOffset receivedAt)
+    public static ReceivedMessage Copy(ReadOnlySpan<byte> bytes, InetValue peer, Transport transport, DateTimeOffset receivedAt, NodeIdentity node = default)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(bytes.Length, 1));
         bytes.CopyTo(buffer);
-        return new ReceivedMessage(buffer, bytes.Length, peer, transport, receivedAt);
+        return new ReceivedMessage(buffer, bytes.Length, peer, transport, receivedAt, node);
     }
 
     /// <summary>Copies a possibly multi-segment frame into a pooled buffer.</summary>
-    public static ReceivedMessage Copy(in ReadOnlySequence<byte> bytes, InetValue peer, Transport transport, DateTimeOffset receivedAt)
+    public static ReceivedMessage Copy(in ReadOnlySequence<byte> bytes, InetValue peer, Transport transport, DateTimeOffset receivedAt, NodeIdentity node = default)
     {
         int length = checked((int)bytes.Length);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
         bytes.CopyTo(buffer);
-        return new ReceivedMessage(buffer, length, peer, transport, receivedAt);
+        return new ReceivedMessage(buffer, length, peer, transport, receivedAt, node);
     }
 
     /// <summary>The same message (same buffer) numbered by the spool.</summary>
     public ReceivedMessage WithSequence(long firstSequence, long sequence) =>
-        new(_buffer, Length, Peer, Transport, ReceivedAt, firstSequence, sequence);
+        new(_buffer, Length, Peer, Transport, ReceivedAt, Node, firstSequence, sequence);
 
     /// <summary>Returns the buffer to the pool; the message must not be read afterwards.</summary>
     public void Release()

@@ -15,6 +15,7 @@ internal sealed class RecordChunk
     private List<DeadLetter>? _deadLetters;
     private IByteBudget? _budget;
     private long _heldBytes;
+    private List<NodeSighting>? _nodes;
 
     public RecordChunk(int capacity = DefaultCapacity)
     {
@@ -47,6 +48,11 @@ internal sealed class RecordChunk
     public Span<AccessRecord> Records => _records.AsSpan(0, Count);
 
     public IReadOnlyList<DeadLetter> DeadLetters => (IReadOnlyList<DeadLetter>?)_deadLetters ?? [];
+
+    /// <summary>The nodes this chunk's messages came from, one entry each.</summary>
+    public IReadOnlyList<NodeSighting> Nodes => (IReadOnlyList<NodeSighting>?)_nodes ?? [];
+
+    public void AddNode(NodeSighting node) => (_nodes ??= []).Add(node);
 
     /// <summary>Reserves the next slot; the caller fills it in place.</summary>
     public ref AccessRecord Add()

@@ -26,6 +26,8 @@ internal sealed partial class SinkHealth : IReadinessProbe, IDisposable
     private readonly MetricsOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<SinkHealth> _logger;
+    private readonly NodeSeries? _nodes;
+    private readonly DateTimeOffset _startedAt;
     private readonly SemaphoreSlim _probeGate = new(1, 1);
     private DatabaseProbe? _lastProbe;
 
@@ -37,7 +39,8 @@ internal sealed partial class SinkHealth : IReadinessProbe, IDisposable
         IOptions<SpoolOptions> spool,
         IOptions<MetricsOptions> options,
         TimeProvider timeProvider,
-        ILogger<SinkHealth>? logger = null)
+        ILogger<SinkHealth>? logger = null,
+        NodeSeries? nodes = null)
     {
         ArgumentNullException.ThrowIfNull(pipeline);
         ArgumentNullException.ThrowIfNull(spool);
@@ -50,6 +53,8 @@ internal sealed partial class SinkHealth : IReadinessProbe, IDisposable
         _options = options.Value;
         _timeProvider = timeProvider;
         _logger = logger ?? NullLogger<SinkHealth>.Instance;
+        _nodes = nodes;
+        _startedAt = timeProvider.GetUtcNow();
     }
 
     public async Task<HealthReport> CheckAsync(CancellationToken cancellationToken)
@@ -66,10 +71,52 @@ internal sealed partial class SinkHealth : IReadinessProbe, IDisposable
         Queue("message queue", _channels.Messages.Reader.Count, _pipeline.MessageQueueCapacity, reasons, details);
         Queue("record queue", _channels.Records.Reader.Count, _pipeline.RecordQueueCapacity, reasons, details);
         Queue("spool", _metrics.SpoolBytes, _spool.MaxBytes, reasons, details);
+        SilentNodes(details);
         return new HealthReport(reasons.Count == 0, reasons, details.ToString());
     }
 
     public void Dispose() => _probeGate.Dispose();
+
+    /// <summary>
+    /// Lists nodes silent longer than <c>Nodes:SilentAfter</c> (at most 20 by name): a detail, not a readiness reason,
+    /// since the collector itself is fine; <c>xraysink report nodes</c> has the whole fleet.
+    /// </summary>
+    private void SilentNodes(StringBuilder details)
+    {
+        if (_nodes is null)
+        {
+            return;
+        }
+
+        const int MaxListed = 20;
+        DateTimeOffset now = _timeProvider.GetUtcNow();
+        IReadOnlyList<(string Node, DateTimeOffset? LastSeen)> silent = _nodes.Silent(now, _startedAt);
+        details.Append(CultureInfo.InvariantCulture, $"silent nodes (nothing for {_nodes.SilentAfter}): {silent.Count}");
+        foreach ((string node, DateTimeOffset? lastSeen) in silent.Take(MaxListed))
+        {
+            string since = lastSeen is { } at ? at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) : "not seen since start";
+            details.Append(CultureInfo.InvariantCulture, $"\n  {Escape(node)}: {since}");
+        }
+
+        if (silent.Count > MaxListed)
+        {
+            details.Append(CultureInfo.InvariantCulture, $"\n  and {silent.Count - MaxListed} more");
+        }
+
+        details.Append('\n');
+    }
+
+    /// <summary>Node names may come from senders (HOSTNAME): control characters never reach the response.</summary>
+    private static string Escape(string name)
+    {
+        var text = new StringBuilder(name.Length);
+        foreach (char c in name)
+        {
+            text.Append(char.IsControl(c) ? '?' : c);
+        }
+
+        return text.ToString();
+    }
 
     private void Queue(string name, long depth, long capacity, List<string> reasons, StringBuilder details)
     {

@@ -139,6 +139,9 @@ internal static class SinkHost
         services.AddSingleton(sp => sp.GetRequiredService<SinkChannels>().Messages.Writer);
         services.AddSingleton(sp => new SenderTimeZones(Value<XrayOptions>(sp)));
         services.AddSingleton(sp => new DimensionCaches(Value<DimensionCacheOptions>(sp)));
+        services.AddSingleton(sp => CreateNodeSeries(sp));
+        services.AddSingleton(_ => new HostnameMismatches());
+        services.AddSingleton(sp => NodeIdentityResolver.Create(Value<NodeOptions>(sp), []));
         services.AddSingleton(sp => new SchemaMigrator(
             sp.GetRequiredService<NpgsqlDataSource>(),
             Value<SchemaOptions>(sp),
@@ -154,6 +157,7 @@ internal static class SinkHost
         {
             CollectorId = Value<SpoolOptions>(sp).CollectorId,
             NewValues = CreateNewValueLimit(sp),
+            NodeSeries = sp.GetRequiredService<NodeSeries>(),
         });
         services.AddSingleton(sp => new MessageQueueBudget(Value<PipelineOptions>(sp).MessageQueueBytes));
         services.AddSingleton(sp => CreateDeadLetterBudget(Value<PipelineOptions>(sp), sp.GetRequiredService<TimeProvider>()));
@@ -238,9 +242,20 @@ internal static class SinkHost
             return null;
         }
 
-        var limit = new NewValueLimit(perMinute, services.GetRequiredService<DeadLetterBudget>(), services.GetRequiredService<TimeProvider>());
+        var limit = new NewValueLimit(
+            perMinute, services.GetRequiredService<DeadLetterBudget>(), services.GetRequiredService<TimeProvider>(), Value<NodeOptions>(services).MaxNewPerMinute);
         services.GetRequiredService<SinkMetrics>().TrackNewValues(limit);
         return limit;
+    }
+
+    /// <summary>The per-node series, the configured nodes taking theirs first; reported by the metrics.</summary>
+    private static NodeSeries CreateNodeSeries(IServiceProvider services)
+    {
+        NodeOptions options = Value<NodeOptions>(services);
+        var series = new NodeSeries(options.MaxSeries, options.SilentAfter);
+        series.Preload(NodeIdentityResolver.ConfiguredNames(options));
+        services.GetRequiredService<SinkMetrics>().TrackNodes(series);
+        return series;
     }
 
     private static T Value<T>(IServiceProvider services)

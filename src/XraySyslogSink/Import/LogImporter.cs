@@ -106,6 +106,12 @@ internal sealed partial class LogImporter
     /// <summary>Told after every chunk of lines and every commit; on the importing thread.</summary>
     public Action<ImportProgress>? Progress { get; init; }
 
+    /// <summary>
+    /// The node every imported line is attributed to (<c>xraysink import --node NAME</c>), or <c>default</c>: then a
+    /// line's syslog HOSTNAME names its node when it has one, else the row has no node.
+    /// </summary>
+    public NodeIdentity Node { get; init; }
+
     public async Task<ImportResult> ImportAsync(ImportSource source, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -142,7 +148,7 @@ internal sealed partial class LogImporter
                 cancellationToken.ThrowIfCancellationRequested();
                 var chunk = new RecordChunk();
                 long first = reader.LineNumber + 1;
-                more = Fill(reader, builder, chunk, source.ModifiedAt, ref empty);
+                more = Fill(reader, builder, chunk, source.ModifiedAt, Node, ref empty);
                 if (reader.LineNumber >= first)
                 {
                     chunk.CoverSequences(first, reader.LineNumber);
@@ -190,7 +196,7 @@ internal sealed partial class LogImporter
         new(caches, zones, options, timeProvider, AcceptWindow.None);
 
     /// <summary>Builds up to one chunk's worth of lines (each line makes at most one record); false at the end of the input.</summary>
-    private static bool Fill(LineReader reader, AccessRecordBuilder builder, RecordChunk chunk, DateTimeOffset receivedAt, ref long empty)
+    private static bool Fill(LineReader reader, AccessRecordBuilder builder, RecordChunk chunk, DateTimeOffset receivedAt, NodeIdentity node, ref long empty)
     {
         for (int i = 0; i < RecordChunk.DefaultCapacity; i++)
         {
@@ -205,7 +211,7 @@ internal sealed partial class LogImporter
                 continue;
             }
 
-            ReceivedMessage message = ReceivedMessage.Copy(line, default, Transport.Import, receivedAt);
+            ReceivedMessage message = ReceivedMessage.Copy(line, default, Transport.Import, receivedAt, node);
             try
             {
                 builder.Append(message, chunk);

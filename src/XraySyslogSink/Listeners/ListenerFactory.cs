@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using XraySyslogSink.Core;
 using XraySyslogSink.Listeners.Relp;
 using XraySyslogSink.Listeners.Security;
+using XraySyslogSink.Nodes;
 using XraySyslogSink.Listeners.Streams;
 using XraySyslogSink.Spool;
 using XraySyslogSink.Telemetry;
@@ -51,12 +52,15 @@ internal sealed class ListenerFactory(ListenerOptions options, SourceFilter sour
         _ => options.RelpTls,
     };
 
+    /// <summary>Names the node of each connection or datagram at accept time (certificate, <c>Nodes:Networks</c>).</summary>
+    public NodeIdentityResolver Nodes { get; init; } = NodeIdentityResolver.None;
+
     /// <summary>Binds the listener for <paramref name="kind"/>; a TLS one needs <paramref name="tls"/>.</summary>
     public IListener Create(ListenerKind kind, IPEndPoint endPoint, TlsAuthenticator? tls)
     {
         if (kind == ListenerKind.Udp)
         {
-            return new UdpSyslogListener(endPoint, options, sources, spool, metrics, timeProvider, logger);
+            return new UdpSyslogListener(endPoint, options, sources, spool, metrics, timeProvider, logger) { Nodes = Nodes };
         }
 
         StreamListenerSpec spec = kind switch
@@ -66,7 +70,7 @@ internal sealed class ListenerFactory(ListenerOptions options, SourceFilter sour
             ListenerKind.Relp => new(kind, "relp", "RELP on tcp://", [Gate("relp", ListenerKind.Relp, ListenerKind.RelpTls)], Relp()),
             _ => new(kind, "relp_tls", "RELP over TLS on tcp://", [Tls(tls, "relp_tls")], Relp()),
         };
-        return new StreamListener(spec, endPoint, options, sources, metrics, timeProvider, logger);
+        return new StreamListener(spec, endPoint, options, sources, metrics, timeProvider, logger) { Nodes = Nodes };
     }
 
     private PlainPortGate Gate(string name, ListenerKind plain, ListenerKind secure) => new(_misdirected, metrics, name, Key(plain), Key(secure));

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using XraySyslogSink.Core;
 using XraySyslogSink.Listeners.Security;
+using XraySyslogSink.Nodes;
 using XraySyslogSink.Spool;
 using XraySyslogSink.Telemetry;
 
@@ -27,7 +28,7 @@ internal sealed partial class ListenerSupervisor : IHostedService, IAsyncDisposa
     private readonly List<IListener> _listeners = [];
     private TlsAuthenticator? _authenticator;
 
-    public ListenerSupervisor(IOptions<ListenerOptions> options, IOptions<TlsOptions> tlsOptions, SourceFilter sources, ChannelWriter<ReceivedMessage> messages, IMessageSpool spool, SinkMetrics metrics, TimeProvider timeProvider, ILogger<ListenerSupervisor> logger)
+    public ListenerSupervisor(IOptions<ListenerOptions> options, IOptions<TlsOptions> tlsOptions, SourceFilter sources, ChannelWriter<ReceivedMessage> messages, IMessageSpool spool, SinkMetrics metrics, TimeProvider timeProvider, ILogger<ListenerSupervisor> logger, NodeIdentityResolver? nodes = null)
     {
         _options = options.Value;
         _tlsOptions = tlsOptions.Value;
@@ -35,7 +36,7 @@ internal sealed partial class ListenerSupervisor : IHostedService, IAsyncDisposa
         _metrics = metrics;
         _logger = logger;
         _sources = sources;
-        _factory = new ListenerFactory(_options, sources, spool, metrics, timeProvider, logger);
+        _factory = new ListenerFactory(_options, sources, spool, metrics, timeProvider, logger) { Nodes = nodes ?? NodeIdentityResolver.None };
     }
 
     /// <summary>The bound UDP address (with the real port when configured as 0), or null when off.</summary>

@@ -58,7 +58,7 @@ internal sealed class SyslogStreamHandler(Transport transport, ListenerOptions o
                     messages++;
                     bytes += frame.Length;
                     connection.MarkEstablished();
-                    var message = ReceivedMessage.Copy(frame, connection.Peer, transport, receivedAt);
+                    var message = ReceivedMessage.Copy(frame, connection.Peer, transport, receivedAt, connection.Node);
                     // Backpressure: while the spool is full this waits, and the connection is not read.
                     await spool.AppendAsync(message, connection.Stopping);
                 }

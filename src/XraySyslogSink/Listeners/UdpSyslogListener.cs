@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using XraySyslogSink.Core;
 using XraySyslogSink.Listeners.Security;
+using XraySyslogSink.Nodes;
 using XraySyslogSink.Spool;
 using XraySyslogSink.Telemetry;
 
@@ -72,6 +73,9 @@ internal sealed partial class UdpSyslogListener : IListener
     public ListenerKind Kind => ListenerKind.Udp;
 
     public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>Names the node of each datagram at accept time (<c>Nodes:Networks</c>).</summary>
+    internal NodeIdentityResolver Nodes { get; init; } = NodeIdentityResolver.None;
 
     /// <summary>Datagrams from allowed sources each receive socket has taken and reported so far, in socket order.</summary>
     internal IReadOnlyList<long> DatagramsPerSocket => [.. _tallies.Select(tally => tally.Reported)];
@@ -179,7 +183,8 @@ internal sealed partial class UdpSyslogListener : IListener
             return;
         }
 
-        var message = ReceivedMessage.Copy(datagram, peer, Transport.Udp, _timeProvider.GetUtcNow());
+        NodeIdentity node = Nodes.HasNoNetworks ? default : Nodes.ForPeer(peer);
+        var message = ReceivedMessage.Copy(datagram, peer, Transport.Udp, _timeProvider.GetUtcNow(), node);
         if (!_spool.TryAppend(message, out _))
         {
             tally.SpoolFull();

@@ -32,15 +32,16 @@ internal sealed class NodeAttribution
             return new NodeChoice(NodeIdentitySource.Hostname, null, hostname, default);
         }
 
-        return new NodeChoice(NodeIdentitySource.PeerAddress, PeerName(peer), default, default);
+        string? address = PeerName(peer);
+        return new NodeChoice(address is null ? NodeIdentitySource.None : NodeIdentitySource.PeerAddress, address, default, default);
     }
 
-    /// <summary>The peer address as text (<c>192.0.2.7</c>, <c>2001:db8::1</c>), or <c>unknown</c> without one (import).</summary>
-    private string PeerName(InetValue peer)
+    /// <summary>The peer address as text (<c>192.0.2.7</c>, <c>2001:db8::1</c>); null without one (an imported line: no node).</summary>
+    private string? PeerName(InetValue peer)
     {
         if (!peer.HasValue)
         {
-            return "unknown";
+            return null;
         }
 
         if (_peerNames.TryGetValue(peer, out string? name))
@@ -74,6 +75,7 @@ internal readonly ref struct NodeChoice
         DisagreeingHostname = disagreeingHostname;
     }
 
+    /// <summary><see cref="NodeIdentitySource.None"/> when nothing names the node (an imported line without HOSTNAME).</summary>
     public NodeIdentitySource Source { get; }
 
     /// <summary>The name as a string, or null when it is <see cref="Hostname"/>.</summary>

@@ -33,10 +33,19 @@ internal sealed class AccessRecordBuilder
     /// The dead-letter budget shared by every worker (the daemon's); without one, this builder keeps its own with no
     /// per-source share (the history import, one operator-chosen source).
     /// </param>
+    /// <param name="nodes">The worker's node attribution and per-node counts; null for one that reports none (import, tests).</param>
     public AccessRecordBuilder(
-        DimensionCaches caches, SenderTimeZones zones, PipelineOptions options, TimeProvider timeProvider, AcceptWindow acceptWindow, DeadLetterBudget? deadLetters = null)
+        DimensionCaches caches,
+        SenderTimeZones zones,
+        PipelineOptions options,
+        TimeProvider timeProvider,
+        AcceptWindow acceptWindow,
+        DeadLetterBudget? deadLetters = null,
+        MessageNodes? nodes = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(caches);
+        Nodes = nodes ?? MessageNodes.Unreported(caches.Nodes, zones);
         _acceptWindow = acceptWindow;
         _caches = caches;
         _zones = zones;
@@ -47,24 +56,31 @@ internal sealed class AccessRecordBuilder
 
     public LineCounts Counts { get; } = new();
 
+    public MessageNodes Nodes { get; }
+
     /// <summary>Call when a chunk has been handed on: pending strings no longer need sharing.</summary>
-    public void ChunkSent() => _pending.Clear();
+    public void ChunkSent()
+    {
+        _pending.Clear();
+        Nodes.ChunkSent();
+    }
 
     public void Append(in ReceivedMessage message, RecordChunk chunk)
     {
         ReadOnlySpan<byte> bytes = message.Bytes;
         SyslogMessage syslog = SyslogHeaderParser.Parse(bytes);
+        NodeSighting? node = Nodes.Find(message, syslog.Hostname, chunk);
         if (XrayDateAsAppName.Matches(syslog.AppName, syslog.Message))
         {
-            AppendRejoined(in message, ref syslog, chunk);
+            AppendRejoined(in message, ref syslog, node, chunk);
             return;
         }
 
-        Append(in message, in syslog, syslog.Message, chunk);
+        Append(in message, in syslog, node, syslog.Message, chunk);
     }
 
     /// <summary>A line whose date a relay took for the program name: parsed whole again, in a pooled buffer.</summary>
-    private void AppendRejoined(in ReceivedMessage message, ref SyslogMessage syslog, RecordChunk chunk)
+    private void AppendRejoined(in ReceivedMessage message, ref SyslogMessage syslog, NodeSighting? node, RecordChunk chunk)
     {
         byte[] rented = ArrayPool<byte>.Shared.Rent(XrayDateAsAppName.RejoinedLength(syslog.Message));
         try
@@ -72,7 +88,7 @@ internal sealed class AccessRecordBuilder
             ReadOnlySpan<byte> line = XrayDateAsAppName.Rejoin(syslog.AppName, syslog.Message, rented);
             syslog.AppName = default;
             Counts.Recovered(RecoveredReasons.XrayDateAsAppName);
-            Append(in message, in syslog, line, chunk);
+            Append(in message, in syslog, node, line, chunk);
         }
         finally
         {
@@ -80,25 +96,25 @@ internal sealed class AccessRecordBuilder
         }
     }
 
-    private void Append(in ReceivedMessage message, in SyslogMessage syslog, ReadOnlySpan<byte> xrayLine, RecordChunk chunk)
+    private void Append(in ReceivedMessage message, in SyslogMessage syslog, NodeSighting? node, ReadOnlySpan<byte> xrayLine, RecordChunk chunk)
     {
         XrayLineKind kind = XrayLineParser.Parse(xrayLine, out XrayAccessLine line, out XrayMalformedReason malformed);
         switch (kind)
         {
             case XrayLineKind.Access:
-                string? invalid = AppendRecord(ref line, in syslog, message.ReceivedAt, chunk);
+                string? invalid = AppendRecord(ref line, in syslog, node, message.ReceivedAt, chunk);
                 if (invalid is null)
                 {
                     Counts.Parsed++;
                 }
                 else
                 {
-                    DeadLetter(message, invalid, chunk);
+                    DeadLetter(message, invalid, chunk, node);
                 }
 
                 break;
             case XrayLineKind.Malformed:
-                DeadLetter(message, malformed.Name(), chunk);
+                DeadLetter(message, malformed.Name(), chunk, node);
                 break;
             default:
                 Counts.Skipped(kind);
@@ -108,11 +124,12 @@ internal sealed class AccessRecordBuilder
 
     /// <summary>Records a message the worker could not process at all (a bug), so it is still kept.</summary>
     public void AppendInternalError(in ReceivedMessage message, RecordChunk chunk) =>
-        DeadLetter(message, DeadLetterReasons.InternalError, chunk);
+        DeadLetter(message, DeadLetterReasons.InternalError, chunk, null);
 
-    private string? AppendRecord(ref XrayAccessLine line, in SyslogMessage syslog, DateTimeOffset receivedAt, RecordChunk chunk)
+    private string? AppendRecord(ref XrayAccessLine line, in SyslogMessage syslog, NodeSighting? node, DateTimeOffset receivedAt, RecordChunk chunk)
     {
-        string? timeInvalid = EventTimeUtc(ref line, in syslog, receivedAt, out DateTime timestampUtc)
+        TimeZoneInfo zone = node?.Zone ?? (_zones.AllUtc ? TimeZoneInfo.Utc : _zones.Default);
+        string? timeInvalid = EventTimeUtc(ref line, in syslog, zone, receivedAt, out DateTime timestampUtc)
             ?? _acceptWindow.Check(timestampUtc, receivedAt);
         if (timeInvalid is not null)
         {
@@ -126,6 +143,11 @@ internal sealed class AccessRecordBuilder
         record.Action = line.Action;
         record.DestinationPort = line.DestinationPort;
         record.ReceivedAtTicks = receivedAt.UtcTicks;
+        if (node is not null)
+        {
+            record.Node = node.Value;
+            record.NodeSlot = node.Slot;
+        }
 
         string? invalid =
             Lookup(_caches.Protocols, Counts.Protocols, line.Protocol, SchemaLimits.ProtocolNameLength, DeadLetterReasons.ProtocolTooLong, out record.Protocol)
@@ -142,18 +164,19 @@ internal sealed class AccessRecordBuilder
     }
 
     /// <summary>
-    /// The event time: the line's own timestamp in the sender's zone; for a line without one (journald strips
-    /// it), the syslog header's time. A header with an offset is exact; a local or year-less header is read in
-    /// the sender's zone, the year inferred from when the message arrived. No time at all is a dead letter.
+    /// The event time: the line's own timestamp in the node's zone (<paramref name="zone"/>, chosen by the node's
+    /// identity, not by the HOSTNAME it claims); for a line without one (journald strips it), the syslog header's
+    /// time. A header with an offset is exact; a local or year-less header is read in the node's zone, the year
+    /// inferred from when the message arrived. No time at all is a dead letter.
     /// </summary>
-    private string? EventTimeUtc(ref XrayAccessLine line, in SyslogMessage syslog, DateTimeOffset receivedAt, out DateTime utc)
+    private string? EventTimeUtc(ref XrayAccessLine line, in SyslogMessage syslog, TimeZoneInfo zone, DateTimeOffset receivedAt, out DateTime utc)
     {
         utc = default;
         if (line.HasTimestamp)
         {
-            utc = _zones.AllUtc
+            utc = zone == TimeZoneInfo.Utc
                 ? DateTime.SpecifyKind(line.LocalTimestamp, DateTimeKind.Utc)
-                : _clock.ToUtc(line.LocalTimestamp, _zones.ForNode(syslog.Hostname));
+                : _clock.ToUtc(line.LocalTimestamp, zone);
             return null;
         }
 
@@ -169,10 +192,9 @@ internal sealed class AccessRecordBuilder
                 utc = new DateTime(ticks, DateTimeKind.Utc);
                 return null;
             case SyslogTimestampKind.Local:
-                utc = _clock.ToUtc(syslog.Timestamp, SenderZone(syslog.Hostname));
+                utc = _clock.ToUtc(syslog.Timestamp, zone);
                 return null;
             case SyslogTimestampKind.NoYear:
-                TimeZoneInfo zone = SenderZone(syslog.Hostname);
                 DateTime receivedLocal = zone == TimeZoneInfo.Utc ? receivedAt.UtcDateTime : TimeZoneInfo.ConvertTime(receivedAt, zone).DateTime;
                 if (!SyslogYearInference.TryPlace(syslog.Timestamp, receivedLocal, out DateTime local))
                 {
@@ -185,8 +207,6 @@ internal sealed class AccessRecordBuilder
                 return XrayMalformedReason.NoTimestamp.Name();
         }
     }
-
-    private TimeZoneInfo SenderZone(ReadOnlySpan<byte> hostname) => _zones.AllUtc ? TimeZoneInfo.Utc : _zones.ForNode(hostname);
 
     private string? LookupOptional(DimensionCache cache, DimensionLookupCounts counts, bool present, ReadOnlySpan<byte> utf8, int maxLength, string tooLong, out DimensionValue value)
     {
@@ -279,9 +299,14 @@ internal sealed class AccessRecordBuilder
         return true;
     }
 
-    private void DeadLetter(in ReceivedMessage message, string reason, RecordChunk chunk)
+    private void DeadLetter(in ReceivedMessage message, string reason, RecordChunk chunk, NodeSighting? node)
     {
         Counts.DeadLettered(reason);
+        if (node is not null)
+        {
+            Nodes.Tally.DeadLetter(node.Slot);
+        }
+
         DeadLetterLimit limit = _deadLetters.TryTake(message.Peer, DeadLetterBudget.Cost(Math.Min(message.Length, _deadLetterMaxRawBytes), reason));
         if (limit != DeadLetterLimit.None)
         {

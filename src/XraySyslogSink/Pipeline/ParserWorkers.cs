@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using XraySyslogSink.Core;
 using XraySyslogSink.Spool;
+using XraySyslogSink.Nodes;
 using XraySyslogSink.Storage;
 using XraySyslogSink.Telemetry;
 using XraySyslogSink.Xray;
@@ -32,6 +33,8 @@ internal sealed partial class ParserWorkers : IHostedService
     private readonly ILogger<ParserWorkers> _logger;
     private readonly MessageQueueBudget _budget;
     private readonly DeadLetterBudget _deadLetters;
+    private readonly NodeSeries _nodeSeries;
+    private readonly HostnameMismatches _mismatches;
     private readonly Lock _takeLock = new();
     private Task[] _workers = [];
 
@@ -43,10 +46,14 @@ internal sealed partial class ParserWorkers : IHostedService
         IOptions<XrayOptions> xray,
         SinkMetrics metrics,
         TimeProvider timeProvider,
+        NodeSeries nodeSeries,
+        HostnameMismatches mismatches,
         ILogger<ParserWorkers> logger,
         MessageQueueBudget budget,
         DeadLetterBudget deadLetters)
     {
+        _nodeSeries = nodeSeries;
+        _mismatches = mismatches;
         _channels = channels;
         _budget = budget;
         _deadLetters = deadLetters;
@@ -67,7 +74,8 @@ internal sealed partial class ParserWorkers : IHostedService
         _workers = new Task[count];
         for (int i = 0; i < count; i++)
         {
-            var builder = new AccessRecordBuilder(_caches, _zones, _options, _timeProvider, _acceptWindow, _deadLetters);
+            var nodes = new MessageNodes(_caches.Nodes, _zones, _nodeSeries, _mismatches, _logger);
+            var builder = new AccessRecordBuilder(_caches, _zones, _options, _timeProvider, _acceptWindow, _deadLetters, nodes);
             _workers[i] = Task.Run(() => RunAsync(builder), CancellationToken.None);
         }
 
@@ -150,6 +158,7 @@ internal sealed partial class ParserWorkers : IHostedService
             }
 
             builder.Counts.ReportTo(_metrics);
+            builder.Nodes.ReportTo(_metrics);
         }
     }
 
@@ -171,6 +180,7 @@ internal sealed partial class ParserWorkers : IHostedService
     private async ValueTask SendAsync(AccessRecordBuilder builder, RecordChunk chunk, ChannelWriter<RecordChunk> records)
     {
         builder.Counts.ReportTo(_metrics);
+        builder.Nodes.ReportTo(_metrics);
         builder.ChunkSent();
         if (!records.TryWrite(chunk))
         {

@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Text;
+using System.Text.Unicode;
 using XraySyslogSink.Core;
 
 namespace XraySyslogSink.Spool;
@@ -19,23 +21,32 @@ internal enum SpoolRecordKind : byte
 ///  0 magic "XSR2"        4    28 sequence            8
 ///  4 header length       2    36 received-at ticks   8
 ///  6 kind                1    44 transport           1
-///  7 flags (0)           1    45 peer               18
+///  7 flags               1    45 peer               18
 ///  8 payload length      4    63 reserved (0)        1
-/// 12 MAC                16    64 payload
+/// 12 MAC                16    64 extensions, then the payload
 /// </code>
+/// Extensions follow the fixed header in the order of their flag bits, each present only when its bit is set:
+/// <see cref="NodeFlag"/> (bit 0) is the node identity the listener established when it accepted the message
+/// (<see cref="ReceivedMessage.Node"/>): source 1, name length 2, name (UTF-8). A record without extensions is
+/// exactly the record of earlier versions (header length 64, flags 0), so their segments replay unchanged; an
+/// earlier reader skips the extension by the header length and replays the message without its node.
 /// The MAC is HMAC-SHA256 under the spool's key (<see cref="SpoolKey"/>) over every byte of the record but the
 /// MAC itself, truncated to 16 bytes: a torn or flipped record fails it, and so does any record-shaped
-/// sequence of bytes a sender put in a payload. The header length lets a later version add fields after
-/// <c>reserved</c> without moving the payload of records written before (a reader takes the fields it knows
-/// and skips to the payload); the kind byte lets it add records of a new kind.
+/// sequence of bytes a sender put in a payload. The kind byte lets a later version add records of a new kind.
 /// </summary>
 internal static class SpoolRecord
 {
     /// <summary>"XSR2" read as a little-endian integer.</summary>
     public const uint Magic = 0x3252_5358;
 
-    /// <summary>Header length of the records this version writes.</summary>
+    /// <summary>Length of the fixed header: every record's header, without extensions.</summary>
     public const int HeaderLength = 64;
+
+    /// <summary>Flag bit: the node identity extension follows the fixed header.</summary>
+    public const byte NodeFlag = 0x01;
+
+    /// <summary>Source byte and name length of the node identity extension, before its name.</summary>
+    private const int NodeFieldsLength = 3;
 
     /// <summary>Largest payload accepted on replay; anything longer is taken for corruption.</summary>
     public const int MaxPayloadLength = 16 * 1024 * 1024;
@@ -46,14 +57,29 @@ internal static class SpoolRecord
     private const int MacOffset = 12;
     private const int MacEnd = MacOffset + RecordMac.Length;
 
+    /// <summary>The size of a record without extensions.</summary>
     public static int SizeOf(int payloadLength) => HeaderLength + payloadLength;
 
-    /// <summary>Writes the record of <paramref name="message"/> into <paramref name="destination"/> (at least <see cref="SizeOf"/> bytes).</summary>
+    /// <summary>The size of the record of <paramref name="message"/>, its node identity included.</summary>
+    public static int SizeOf(in ReceivedMessage message) => HeaderLength + NodeExtensionLength(message.Node) + message.Length;
+
+    /// <summary>Writes the record of <paramref name="message"/> into <paramref name="destination"/> (at least <see cref="SizeOf(in ReceivedMessage)"/> bytes).</summary>
     public static int WriteMessage(Span<byte> destination, long sequence, in ReceivedMessage message, RecordMac mac)
     {
         ReadOnlySpan<byte> payload = message.Bytes;
-        int size = WriteHeader(destination, SpoolRecordKind.Message, payload.Length, sequence, message.ReceivedAt.UtcTicks, message.Transport, message.Peer);
-        payload.CopyTo(destination[HeaderLength..]);
+        int extension = NodeExtensionLength(message.Node);
+        int headerLength = HeaderLength + extension;
+        int size = WriteHeader(destination, SpoolRecordKind.Message, headerLength, payload.Length, sequence, message.ReceivedAt.UtcTicks, message.Transport, message.Peer);
+        if (extension > 0)
+        {
+            destination[7] = NodeFlag;
+            Span<byte> node = destination[HeaderLength..headerLength];
+            node[0] = (byte)message.Node.Source;
+            int nameLength = Encoding.UTF8.GetBytes(message.Node.Name!, node[NodeFieldsLength..]);
+            BinaryPrimitives.WriteUInt16LittleEndian(node[1..], checked((ushort)nameLength));
+        }
+
+        payload.CopyTo(destination[headerLength..]);
         Seal(destination[..size], mac);
         return size;
     }
@@ -61,7 +87,7 @@ internal static class SpoolRecord
     /// <summary>Writes the segment-start record (<see cref="HeaderLength"/> bytes).</summary>
     public static int WriteSegmentStart(Span<byte> destination, long firstSequence, DateTimeOffset createdAt, RecordMac mac)
     {
-        int size = WriteHeader(destination, SpoolRecordKind.SegmentStart, 0, firstSequence, createdAt.UtcTicks, default, default);
+        int size = WriteHeader(destination, SpoolRecordKind.SegmentStart, HeaderLength, 0, firstSequence, createdAt.UtcTicks, default, default);
         Seal(destination[..size], mac);
         return size;
     }
@@ -104,7 +130,7 @@ internal static class SpoolRecord
         }
 
         long sequence = BinaryPrimitives.ReadInt64LittleEndian(source[28..]);
-        if (sequence <= 0)
+        if (sequence <= 0 || !TryReadNode(source[7], source[HeaderLength..headerLength], out NodeIdentitySource nodeSource, out ReadOnlySpan<byte> nodeName))
         {
             return RecordStatus.Corrupt;
         }
@@ -116,7 +142,9 @@ internal static class SpoolRecord
             BinaryPrimitives.ReadInt64LittleEndian(source[36..]),
             (Transport)source[44],
             InetValue.ReadFrom(source[45..]),
-            source.Slice(headerLength, length));
+            source.Slice(headerLength, length),
+            nodeSource,
+            nodeName);
         return RecordStatus.Valid;
     }
 
@@ -135,18 +163,58 @@ internal static class SpoolRecord
 
     private static ReadOnlySpan<byte> MagicBytes => "XSR2"u8;
 
-    private static int WriteHeader(Span<byte> destination, SpoolRecordKind kind, int payloadLength, long sequence, long ticks, Transport transport, InetValue peer)
+    /// <summary>Bytes the node identity extension of <paramref name="node"/> takes: none without an identity.</summary>
+    private static int NodeExtensionLength(in NodeIdentity node) =>
+        node.Name is { } name ? NodeFieldsLength + Encoding.UTF8.GetByteCount(name) : 0;
+
+    /// <summary>
+    /// Reads the node identity extension when <paramref name="flags"/> says there is one. False when it does not fit
+    /// the header (a record this version cannot have written); a source or name it does not know is read as no
+    /// identity, so the message is still replayed (the parser then names its node).
+    /// </summary>
+    private static bool TryReadNode(byte flags, ReadOnlySpan<byte> extensions, out NodeIdentitySource source, out ReadOnlySpan<byte> name)
     {
-        destination[..HeaderLength].Clear();
+        source = NodeIdentitySource.None;
+        name = default;
+        if ((flags & NodeFlag) == 0)
+        {
+            return true;
+        }
+
+        if (extensions.Length < NodeFieldsLength)
+        {
+            return false;
+        }
+
+        int length = BinaryPrimitives.ReadUInt16LittleEndian(extensions[1..]);
+        if (extensions.Length < NodeFieldsLength + length)
+        {
+            return false;
+        }
+
+        var claimed = (NodeIdentitySource)extensions[0];
+        ReadOnlySpan<byte> text = extensions.Slice(NodeFieldsLength, length);
+        if ((claimed is NodeIdentitySource.Certificate or NodeIdentitySource.Network or NodeIdentitySource.Assigned) && length > 0 && Utf8.IsValid(text))
+        {
+            source = claimed;
+            name = text;
+        }
+
+        return true;
+    }
+
+    private static int WriteHeader(Span<byte> destination, SpoolRecordKind kind, int headerLength, int payloadLength, long sequence, long ticks, Transport transport, InetValue peer)
+    {
+        destination[..headerLength].Clear();
         BinaryPrimitives.WriteUInt32LittleEndian(destination, Magic);
-        BinaryPrimitives.WriteUInt16LittleEndian(destination[4..], HeaderLength);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[4..], checked((ushort)headerLength));
         destination[6] = (byte)kind;
         BinaryPrimitives.WriteInt32LittleEndian(destination[8..], payloadLength);
         BinaryPrimitives.WriteInt64LittleEndian(destination[28..], sequence);
         BinaryPrimitives.WriteInt64LittleEndian(destination[36..], ticks);
         destination[44] = (byte)transport;
         peer.WriteTo(destination[45..]);
-        return HeaderLength + payloadLength;
+        return headerLength + payloadLength;
     }
 
     private static void Seal(Span<byte> record, RecordMac mac) =>
@@ -164,7 +232,16 @@ internal enum RecordStatus
 }
 
 /// <summary>The fields of a record that passed its check; valid while the bytes it was read from are.</summary>
-internal readonly ref struct SpoolRecordView(SpoolRecordKind kind, int size, long sequence, long receivedAtTicks, Transport transport, InetValue peer, ReadOnlySpan<byte> payload)
+internal readonly ref struct SpoolRecordView(
+    SpoolRecordKind kind,
+    int size,
+    long sequence,
+    long receivedAtTicks,
+    Transport transport,
+    InetValue peer,
+    ReadOnlySpan<byte> payload,
+    NodeIdentitySource nodeSource = NodeIdentitySource.None,
+    ReadOnlySpan<byte> nodeName = default)
 {
     public SpoolRecordKind Kind { get; } = kind;
 
@@ -181,7 +258,19 @@ internal readonly ref struct SpoolRecordView(SpoolRecordKind kind, int size, lon
 
     public ReadOnlySpan<byte> Payload { get; } = payload;
 
-    /// <summary>A pooled copy of the message, numbered for the writer (see <see cref="ReceivedMessage.FirstSequence"/>).</summary>
-    public ReceivedMessage ToMessage(long firstSequence, DateTimeOffset receivedAt) =>
-        ReceivedMessage.Copy(Payload, Peer, Transport, receivedAt).WithSequence(firstSequence, Sequence);
+    /// <summary>How the listener established the message's node (<see cref="NodeIdentitySource.None"/>: it did not).</summary>
+    public NodeIdentitySource NodeSource { get; } = nodeSource;
+
+    /// <summary>The established node's name, UTF-8; empty without one.</summary>
+    public ReadOnlySpan<byte> NodeName { get; } = nodeName;
+
+    /// <summary>
+    /// A pooled copy of the message with the node identity it was accepted under, numbered for the writer (see
+    /// <see cref="ReceivedMessage.FirstSequence"/>); <paramref name="names"/> turns the node's name into a string.
+    /// </summary>
+    public ReceivedMessage ToMessage(long firstSequence, DateTimeOffset receivedAt, SpoolNodeNames names)
+    {
+        NodeIdentity node = NodeSource == NodeIdentitySource.None ? default : names.Identity(NodeSource, NodeName);
+        return ReceivedMessage.Copy(Payload, Peer, Transport, receivedAt, node).WithSequence(firstSequence, Sequence);
+    }
 }

@@ -15,6 +15,7 @@ internal sealed class SpoolReplayer : IDisposable
     private readonly SpoolDamage _damage;
     private readonly MessageQueueBudget _budget;
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly SpoolNodeNames _nodeNames = new();
     private SegmentReader? _reader;
     private SpoolSegment? _readerSegment;
     private long _replayed;
@@ -133,7 +134,7 @@ internal sealed class SpoolReplayer : IDisposable
             }
 
             // One copy at a time waits for room in the budget (in bytes), then in the queue (in number).
-            ReceivedMessage message = record.ToMessage(forwardFrom, receivedAt);
+            ReceivedMessage message = record.ToMessage(forwardFrom, receivedAt, _nodeNames);
             long cost = MessageQueueBudget.Cost(message.Length);
             try
             {

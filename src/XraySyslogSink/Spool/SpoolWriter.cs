@@ -68,7 +68,7 @@ internal sealed partial class SpoolWriter : IDisposable
     {
         sequence = 0;
         recordOffset = 0;
-        int size = SpoolRecord.SizeOf(message.Length);
+        int size = SpoolRecord.SizeOf(message);
         // After a failed write the buffer waits for the flusher's retry; a failed file creation is retried here.
         if (Failed && _buffered > 0)
         {

@@ -19,6 +19,10 @@ internal sealed class DimensionCacheOptions
     [Range(2, 10_000_000)]
     public int MaxTags { get; set; } = 10_000;
 
+    /// <summary>Distinct node names (<c>nodes</c>). Default 10 000.</summary>
+    [Range(2, 10_000_000)]
+    public int MaxNodes { get; set; } = 10_000;
+
     /// <summary>Distinct protocol names. Default 100.</summary>
     [Range(2, 1_000_000)]
     public int MaxProtocols { get; set; } = 100;

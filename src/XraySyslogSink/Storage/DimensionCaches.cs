@@ -1,6 +1,6 @@
 namespace XraySyslogSink.Storage;
 
-/// <summary>The four dimension caches, sized from <see cref="DimensionCacheOptions"/>.</summary>
+/// <summary>The dimension caches (the seed's four and <c>nodes</c>), sized from <see cref="DimensionCacheOptions"/>.</summary>
 internal sealed class DimensionCaches
 {
     public DimensionCaches(DimensionCacheOptions options)
@@ -10,6 +10,7 @@ internal sealed class DimensionCaches
         Protocols = new DimensionCache("protocols", options.MaxProtocols);
         Endpoints = new DimensionCache("endpoints", options.MaxEndpoints);
         Tags = new DimensionCache("tags", options.MaxTags);
+        Nodes = new DimensionCache("nodes", options.MaxNodes);
     }
 
     public DimensionCache Users { get; }
@@ -19,4 +20,6 @@ internal sealed class DimensionCaches
     public DimensionCache Endpoints { get; }
 
     public DimensionCache Tags { get; }
+
+    public DimensionCache Nodes { get; }
 }

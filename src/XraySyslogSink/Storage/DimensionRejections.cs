@@ -13,13 +13,19 @@ internal sealed class DimensionRejections
 
     public Dictionary<string, string> Tags { get; } = new(StringComparer.Ordinal);
 
+    public Dictionary<string, string> Nodes { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Why <paramref name="record"/> cannot be copied, or null when all its dimensions are resolved.</summary>
     public string? ReasonFor(in AccessRecord record) =>
         Reason(record.User, Users)
         ?? Reason(record.Protocol, Protocols)
         ?? Reason(record.Destination, Endpoints)
         ?? Reason(record.InboundTag, Tags)
-        ?? Reason(record.OutboundTag, Tags);
+        ?? Reason(record.OutboundTag, Tags)
+        ?? (NodesStored ? Reason(record.Node, Nodes) : null);
+
+    /// <summary>Whether this batch resolved node names (the database has <c>logs.node_id</c>).</summary>
+    public bool NodesStored { get; init; }
 
     private static string? Reason(DimensionValue value, Dictionary<string, string> rejected)
     {
@@ -44,7 +50,9 @@ internal sealed class ParkedValues
 
     public HashSet<string> Tags { get; } = new(StringComparer.Ordinal);
 
-    public bool IsEmpty => Users.Count + Protocols.Count + Endpoints.Count + Tags.Count == 0;
+    public HashSet<string> Nodes { get; } = new(StringComparer.Ordinal);
+
+    public bool IsEmpty => Users.Count + Protocols.Count + Endpoints.Count + Tags.Count + Nodes.Count == 0;
 
     /// <summary>The first table whose value <paramref name="record"/> holds is parked, or null.</summary>
     public DimensionTable? FirstIn(in AccessRecord record) =>
@@ -52,6 +60,7 @@ internal sealed class ParkedValues
         : Holds(record.Protocol, Protocols) ? DimensionTable.Protocols
         : Holds(record.Destination, Endpoints) ? DimensionTable.Endpoints
         : Holds(record.InboundTag, Tags) || Holds(record.OutboundTag, Tags) ? DimensionTable.Tags
+        : Holds(record.Node, Nodes) ? DimensionTable.Nodes
         : null;
 
     public static void Clear(ref DimensionValue value, HashSet<string> parked)

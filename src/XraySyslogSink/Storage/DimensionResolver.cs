@@ -26,12 +26,14 @@ internal sealed partial class DimensionResolver
     }
 
     /// <param name="limit">Caps new rows per table and minute; null (history import, tests) means no cap.</param>
-    public async Task<DimensionRejections> ResolveAsync(NpgsqlConnection connection, IReadOnlyList<RecordChunk> chunks, NewValueLimit? limit, CancellationToken cancellationToken)
+    /// <param name="nodes">Whether to resolve node names too (the database has <c>nodes</c> and <c>logs.node_id</c>).</param>
+    public async Task<DimensionRejections> ResolveAsync(NpgsqlConnection connection, IReadOnlyList<RecordChunk> chunks, NewValueLimit? limit, bool nodes, CancellationToken cancellationToken)
     {
         HashSet<string> users = new(StringComparer.Ordinal);
         HashSet<string> protocols = new(StringComparer.Ordinal);
         HashSet<string> endpoints = new(StringComparer.Ordinal);
         HashSet<string> tags = new(StringComparer.Ordinal);
+        HashSet<string> nodeNames = new(StringComparer.Ordinal);
         foreach (RecordChunk chunk in chunks)
         {
             foreach (ref AccessRecord record in chunk.Records)
@@ -42,11 +44,25 @@ internal sealed partial class DimensionResolver
                 Collect(ref record.InboundTag, _caches.Tags, tags);
                 Collect(ref record.OutboundTag, _caches.Tags, tags);
             }
+
+            if (nodes)
+            {
+                // Sightings of nodes whose lines made no row still name the node (nodes.last_seen).
+                foreach (NodeSighting sighting in chunk.Nodes)
+                {
+                    Collect(ref sighting.Value, _caches.Nodes, nodeNames);
+                }
+            }
         }
 
-        DimensionRejections rejections = new();
-        if (users.Count + protocols.Count + endpoints.Count + tags.Count == 0)
+        DimensionRejections rejections = new() { NodesStored = nodes };
+        if (users.Count + protocols.Count + endpoints.Count + tags.Count + nodeNames.Count == 0)
         {
+            if (nodes)
+            {
+                ApplyNodes(chunks, []);
+            }
+
             return rejections;
         }
 
@@ -55,6 +71,7 @@ internal sealed partial class DimensionResolver
         Dictionary<string, int> protocolIds = await ResolveTableAsync(connection, DimensionTable.Protocols, _caches.Protocols, protocols, rejections.Protocols, limit, parked.Protocols, cancellationToken);
         Dictionary<string, int> endpointIds = await ResolveTableAsync(connection, DimensionTable.Endpoints, _caches.Endpoints, endpoints, rejections.Endpoints, limit, parked.Endpoints, cancellationToken);
         Dictionary<string, int> tagIds = await ResolveTableAsync(connection, DimensionTable.Tags, _caches.Tags, tags, rejections.Tags, limit, parked.Tags, cancellationToken);
+        Dictionary<string, int> nodeIds = await ResolveTableAsync(connection, DimensionTable.Nodes, _caches.Nodes, nodeNames, rejections.Nodes, limit, parked.Nodes, cancellationToken);
 
         foreach (RecordChunk chunk in chunks)
         {
@@ -73,7 +90,38 @@ internal sealed partial class DimensionResolver
             }
         }
 
+        if (nodes)
+        {
+            ApplyNodes(chunks, nodeIds);
+        }
+
         return rejections;
+    }
+
+    /// <summary>
+    /// Gives each record its node's resolved id (records share their chunk's sighting; a record made before the
+    /// sighting's id was known still holds the text), and resolves the sightings themselves.
+    /// </summary>
+    private void ApplyNodes(IReadOnlyList<RecordChunk> chunks, Dictionary<string, int> nodeIds)
+    {
+        foreach (RecordChunk chunk in chunks)
+        {
+            foreach (NodeSighting sighting in chunk.Nodes)
+            {
+                Apply(ref sighting.Value, nodeIds);
+            }
+
+            foreach (ref AccessRecord record in chunk.Records)
+            {
+                if (!record.Node.IsResolved && record.Node.Text is { } text)
+                {
+                    if (nodeIds.TryGetValue(text, out int id) || _caches.Nodes.TryGetId(text, out id))
+                    {
+                        record.Node = new DimensionValue(id);
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -105,6 +153,7 @@ internal sealed partial class DimensionResolver
         ParkedValues.Clear(ref record.Destination, parked.Endpoints);
         ParkedValues.Clear(ref record.InboundTag, parked.Tags);
         ParkedValues.Clear(ref record.OutboundTag, parked.Tags);
+        ParkedValues.Clear(ref record.Node, parked.Nodes);
     }
 
     private static void Collect(ref DimensionValue value, DimensionCache cache, HashSet<string> pending)
@@ -196,7 +245,7 @@ internal sealed partial class DimensionResolver
 
             if (fresh.Count > allowed && limit.ShouldWarn(table))
             {
-                LogValuesParked(_logger, fresh.Count - allowed, table.Table, limit.PerMinute);
+                LogValuesParked(_logger, fresh.Count - allowed, table.Table, limit.CapOf(table));
             }
         }
 
@@ -283,7 +332,7 @@ internal sealed partial class DimensionResolver
         return Math.Max(0, insert.RecordsAffected);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} new {Table} values over Cache:MaxNewValuesPerMinute ({PerMinute}) this minute: their rows are stored with the value NULL and go whole to dead_letters (logged once per minute; see xraysink.dimension_values.parked)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} new {Table} values over their cap ({PerMinute} a minute: Cache:MaxNewValuesPerMinute, Nodes:MaxNewPerMinute for nodes) this minute: their rows are stored with the value NULL and go whole to dead_letters (logged once per minute; see xraysink.dimension_values.parked)")]
     private static partial void LogValuesParked(ILogger logger, int count, string table, int perMinute);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Database refused a {Table} value: {SqlState} {Error}; its rows go to dead_letters")]

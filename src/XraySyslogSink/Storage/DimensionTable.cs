@@ -2,7 +2,7 @@ using XraySyslogSink.Core;
 
 namespace XraySyslogSink.Storage;
 
-/// <summary>One dimension table of the seed schema: where its values live and the SQL that resolves them.</summary>
+/// <summary>One dimension table (the seed's four and <c>nodes</c>): where its values live and the SQL that resolves them.</summary>
 internal sealed class DimensionTable
 {
     public static readonly DimensionTable Users = new(DimensionNames.Users, "email", SchemaLimits.EmailLength);
@@ -10,7 +10,10 @@ internal sealed class DimensionTable
     public static readonly DimensionTable Endpoints = new(DimensionNames.Endpoints, "address", SchemaLimits.EndpointAddressLength);
     public static readonly DimensionTable Tags = new(DimensionNames.Tags, "name", SchemaLimits.TagNameLength);
 
-    public static readonly IReadOnlyList<DimensionTable> All = [Users, Protocols, Endpoints, Tags];
+    /// <summary>The nodes rows come from (docs/nodes.md): not part of the seed, created by a versioned migration.</summary>
+    public static readonly DimensionTable Nodes = new("nodes", "name", SchemaLimits.NodeNameLength);
+
+    public static readonly IReadOnlyList<DimensionTable> All = [Users, Protocols, Endpoints, Tags, Nodes];
 
     private DimensionTable(string table, string column, int maxLength)
     {

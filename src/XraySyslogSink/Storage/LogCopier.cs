@@ -9,6 +9,12 @@ internal sealed class LogCopier
 {
     private const string DeadLetterCopySql = "COPY dead_letters (received_at, peer, reason, raw) FROM STDIN (FORMAT BINARY)";
 
+    private const string RowColumns =
+        " (\"timestamp\", source_ip, source_port, action, protocol_id, destination_id, destination_port, inbound_tag_id, outbound_tag_id, user_id)";
+
+    private const string RowColumnsWithNode =
+        " (\"timestamp\", source_ip, source_port, action, protocol_id, destination_id, destination_port, inbound_tag_id, outbound_tag_id, user_id, node_id)";
+
     private readonly SourceAddressCache _addresses = new();
 
     /// <summary>
@@ -20,11 +26,12 @@ internal sealed class LogCopier
         string table,
         IReadOnlyList<RecordChunk> chunks,
         ArraySegment<RowRef> rows,
+        bool nodes,
         CancellationToken cancellationToken)
     {
         // The table name comes from PartitionManager (built from a date), never from input.
         string sql = "COPY " + table
-            + " (\"timestamp\", source_ip, source_port, action, protocol_id, destination_id, destination_port, inbound_tag_id, outbound_tag_id, user_id) FROM STDIN (FORMAT BINARY)";
+            + (nodes ? RowColumnsWithNode : RowColumns) + " FROM STDIN (FORMAT BINARY)";
 
         await using NpgsqlBinaryImporter importer = await connection.BeginBinaryImportAsync(sql, cancellationToken);
         foreach (RowRef row in rows)
@@ -58,6 +65,10 @@ internal sealed class LogCopier
             await WriteIdAsync(importer, record.InboundTag, cancellationToken);
             await WriteIdAsync(importer, record.OutboundTag, cancellationToken);
             await WriteIdAsync(importer, record.User, cancellationToken);
+            if (nodes)
+            {
+                await WriteIdAsync(importer, record.Node, cancellationToken);
+            }
         }
 
         await importer.CompleteAsync(cancellationToken);

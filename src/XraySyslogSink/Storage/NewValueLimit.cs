@@ -35,12 +35,15 @@ internal sealed class NewValueLimit : IParkedRows
     }
 
     /// <param name="deadLetters">The budget the parked rows' dead letters draw on (the daemon's, shared with the parsers).</param>
-    internal NewValueLimit(int perMinute, DeadLetterBudget deadLetters, TimeProvider timeProvider)
+    /// <param name="nodesPerMinute">The cap of the <c>nodes</c> table (<c>Nodes:MaxNewPerMinute</c>); default <paramref name="perMinute"/>.</param>
+    internal NewValueLimit(int perMinute, DeadLetterBudget deadLetters, TimeProvider timeProvider, int? nodesPerMinute = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(perMinute, 1);
         ArgumentNullException.ThrowIfNull(deadLetters);
         ArgumentNullException.ThrowIfNull(timeProvider);
         PerMinute = perMinute;
+        NodesPerMinute = nodesPerMinute ?? perMinute;
+        ArgumentOutOfRangeException.ThrowIfLessThan(NodesPerMinute, 1);
         _timeProvider = timeProvider;
         DeadLetters = deadLetters;
         foreach (DimensionTable table in DimensionTable.All)
@@ -51,13 +54,20 @@ internal sealed class NewValueLimit : IParkedRows
 
     public int PerMinute { get; }
 
+    /// <summary>The cap of the <c>nodes</c> table.</summary>
+    public int NodesPerMinute { get; }
+
+    /// <summary>The cap of <paramref name="table"/>.</summary>
+    internal int CapOf(DimensionTable table) => table == DimensionTable.Nodes ? NodesPerMinute : PerMinute;
+
     /// <summary>Dead letters of parked rows that were over the dead-letter limit: counted, not stored.</summary>
     public long SuppressedDeadLetters => Interlocked.Read(ref _suppressed);
 
     internal DeadLetterBudget DeadLetters { get; }
 
     /// <summary>The dead-letter reason of a row whose new value of <paramref name="table"/> was parked.</summary>
-    public static string ReasonFor(string table) => $"new {table} value over Cache:MaxNewValuesPerMinute";
+    public static string ReasonFor(string table) =>
+        table == DimensionTable.Nodes.Table ? "new nodes value over Nodes:MaxNewPerMinute" : $"new {table} value over Cache:MaxNewValuesPerMinute";
 
     /// <summary>Rows stored with a parked (NULL) value, by dimension table, since start.</summary>
     public IEnumerable<KeyValuePair<string, long>> ParkedRows()
@@ -80,7 +90,7 @@ internal sealed class NewValueLimit : IParkedRows
             window.Warned = false;
         }
 
-        return Math.Max(0, PerMinute - window.Used);
+        return Math.Max(0, CapOf(table) - window.Used);
     }
 
     internal void Consume(DimensionTable table, int inserted) => _tables[table.Table].Used += inserted;

@@ -11,6 +11,9 @@ internal static class PostgresErrors
     public const string UniqueViolation = "23505";
     public const string InsufficientPrivilege = "42501";
 
+    /// <summary>A function (or this argument list of it) does not exist.</summary>
+    public const string UndefinedFunction = "42883";
+
     /// <summary>True when retrying the same batch later can succeed (connection lost, server starting or shutting down…).</summary>
     public static bool IsTransient(Exception exception)
     {

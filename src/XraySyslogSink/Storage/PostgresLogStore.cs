@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using XraySyslogSink.Core;
+using XraySyslogSink.Telemetry;
 
 namespace XraySyslogSink.Storage;
 
@@ -21,6 +22,9 @@ internal sealed partial class PostgresLogStore : IBatchStore
     private readonly DimensionResolver _resolver;
     private readonly PartitionManager _partitions;
     private readonly LogCopier _copier = new();
+    private readonly NodeActivity _nodeActivity = new();
+    private NodeTally? _nodeRows;
+    private bool? _nodesStored;
 
     public PostgresLogStore(NpgsqlDataSource dataSource, DimensionCaches caches, ILogger<PostgresLogStore> logger)
         : this(dataSource, caches, logger, null)
@@ -60,6 +64,24 @@ internal sealed partial class PostgresLogStore : IBatchStore
     /// </summary>
     public NewValueLimit? NewValues { get; init; }
 
+    /// <summary>Where committed rows are counted per node (<c>xraysink.node.rows.written</c>); null: not counted.</summary>
+    public NodeSeries? NodeSeries { get; init; }
+
+    /// <summary>
+    /// Whether the database attributes rows to nodes: <c>nodes</c> and <c>logs.node_id</c> exist (the versioned
+    /// migration that adds them ran, i.e. not <c>Schema:SeedOnly</c>).
+    /// </summary>
+    internal static async Task<bool> HasNodeColumnAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(NodeColumnSql, connection);
+        return await command.ExecuteScalarAsync(cancellationToken) is true;
+    }
+
+    private const string NodeColumnSql = """
+        SELECT to_regclass('nodes') IS NOT NULL
+           AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('logs') AND attname = 'node_id' AND NOT attisdropped)
+        """;
+
     public async Task<FlushResult> WriteBatchAsync(IReadOnlyList<RecordChunk> chunks, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(chunks);
@@ -77,7 +99,12 @@ internal sealed partial class PostgresLogStore : IBatchStore
         }
 
         await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        DimensionRejections rejections = await _resolver.ResolveAsync(connection, chunks, NewValues, cancellationToken);
+
+        // Whether this database attributes rows to nodes (not under Schema:SeedOnly): read once, the schema is
+        // migrated before the writer starts.
+        bool nodes = _nodesStored ??= await HasNodeColumnAsync(connection, cancellationToken);
+        DimensionRejections rejections = await _resolver.ResolveAsync(connection, chunks, NewValues, nodes, cancellationToken);
+        SortedDictionary<int, NodeSighting> activity = nodes ? _nodeActivity.Due(chunks) : [];
 
         List<RejectedRow> rejected = [];
         SortedDictionary<DateOnly, List<RowRef>> days = PlanRows(chunks, rejections, rejected);
@@ -89,7 +116,7 @@ internal sealed partial class PostgresLogStore : IBatchStore
             await _partitions.EnsureAsync(connection, days.Keys, cancellationToken);
             try
             {
-                written = await CommitAsync(connection, chunks, days, rejected, checkpoint, cancellationToken);
+                written = await CommitAsync(connection, chunks, days, rejected, checkpoint, new BatchNodes(nodes, activity), cancellationToken);
                 break;
             }
             catch (PostgresException e) when (attempt == 1 && e.SqlState == PostgresErrors.UndefinedTable)
@@ -112,6 +139,8 @@ internal sealed partial class PostgresLogStore : IBatchStore
             return new FlushResult(0, 0, 0);
         }
 
+        _nodeActivity.Written(activity);
+        CountRowsPerNode(chunks, days, rejected, dimensionRejected);
         int chunkDeadLetters = chunks.Sum(c => c.DeadLetters.Count);
         if (rejected.Count > 0)
         {
@@ -166,6 +195,32 @@ internal sealed partial class PostgresLogStore : IBatchStore
         return days;
     }
 
+    /// <summary>Adds the committed rows to the per-node counts: every planned row but those the bisection refused.</summary>
+    private void CountRowsPerNode(IReadOnlyList<RecordChunk> chunks, SortedDictionary<DateOnly, List<RowRef>> days, List<RejectedRow> rejected, int dimensionRejected)
+    {
+        if (NodeSeries is null)
+        {
+            return;
+        }
+
+        _nodeRows ??= new NodeTally(NodeSeries);
+        foreach (List<RowRef> rows in days.Values)
+        {
+            foreach (RowRef row in rows)
+            {
+                _nodeRows.Rows(chunks[row.Chunk].Records[row.Index].NodeSlot, 1);
+            }
+        }
+
+        for (int i = dimensionRejected; i < rejected.Count; i++)
+        {
+            RowRef row = rejected[i].Row;
+            _nodeRows.Rows(chunks[row.Chunk].Records[row.Index].NodeSlot, -1);
+        }
+
+        _nodeRows.ReportTo(NodeSeries);
+    }
+
     /// <summary>Copies all rows and dead letters in one transaction; on a row error, redoes it finding the poison rows.</summary>
     private async Task<int> CommitAsync(
         NpgsqlConnection connection,
@@ -173,6 +228,7 @@ internal sealed partial class PostgresLogStore : IBatchStore
         SortedDictionary<DateOnly, List<RowRef>> days,
         List<RejectedRow> rejected,
         long checkpoint,
+        BatchNodes nodes,
         CancellationToken cancellationToken)
     {
         try
@@ -187,10 +243,11 @@ internal sealed partial class PostgresLogStore : IBatchStore
             int written = 0;
             foreach ((DateOnly day, List<RowRef> rows) in days)
             {
-                await _copier.CopyRowsAsync(connection, _partitions.TargetFor(day), chunks, ToSegment(rows), cancellationToken);
+                await _copier.CopyRowsAsync(connection, _partitions.TargetFor(day), chunks, ToSegment(rows), nodes.Stored, cancellationToken);
                 written += rows.Count;
             }
 
+            await NodeActivity.WriteAsync(connection, transaction, nodes.Activity, cancellationToken);
             await CopyDeadLettersAsync(connection, chunks, rejected, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return written;
@@ -212,9 +269,10 @@ internal sealed partial class PostgresLogStore : IBatchStore
             int written = 0;
             foreach ((DateOnly day, List<RowRef> rows) in days)
             {
-                written += await CopyBisectingAsync(connection, transaction, day, chunks, ToSegment(rows), rejected, cancellationToken);
+                written += await CopyBisectingAsync(connection, transaction, day, chunks, ToSegment(rows), rejected, nodes.Stored, cancellationToken);
             }
 
+            await NodeActivity.WriteAsync(connection, transaction, nodes.Activity, cancellationToken);
             await CopyDeadLettersAsync(connection, chunks, rejected, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return written;
@@ -228,6 +286,7 @@ internal sealed partial class PostgresLogStore : IBatchStore
         IReadOnlyList<RecordChunk> chunks,
         ArraySegment<RowRef> rows,
         List<RejectedRow> rejected,
+        bool nodes,
         CancellationToken cancellationToken)
     {
         if (rows.Count == 0)
@@ -238,7 +297,7 @@ internal sealed partial class PostgresLogStore : IBatchStore
         await transaction.SaveAsync(BisectSavepoint, cancellationToken);
         try
         {
-            await _copier.CopyRowsAsync(connection, _partitions.TargetFor(day), chunks, rows, cancellationToken);
+            await _copier.CopyRowsAsync(connection, _partitions.TargetFor(day), chunks, rows, nodes, cancellationToken);
             await transaction.ReleaseAsync(BisectSavepoint, cancellationToken);
             return rows.Count;
         }
@@ -254,8 +313,8 @@ internal sealed partial class PostgresLogStore : IBatchStore
         }
 
         int half = rows.Count / 2;
-        return await CopyBisectingAsync(connection, transaction, day, chunks, rows[..half], rejected, cancellationToken)
-            + await CopyBisectingAsync(connection, transaction, day, chunks, rows[half..], rejected, cancellationToken);
+        return await CopyBisectingAsync(connection, transaction, day, chunks, rows[..half], rejected, nodes, cancellationToken)
+            + await CopyBisectingAsync(connection, transaction, day, chunks, rows[half..], rejected, nodes, cancellationToken);
     }
 
     /// <summary>Advances the checkpoint first, which also locks this collector's row for the transaction.</summary>
@@ -282,6 +341,9 @@ internal sealed partial class PostgresLogStore : IBatchStore
     }
 
     private static ArraySegment<RowRef> ToSegment(List<RowRef> rows) => rows.ToArray();
+
+    /// <summary>Whether the batch's rows carry <c>node_id</c>, and the <c>nodes</c> rows it brings up to date.</summary>
+    private readonly record struct BatchNodes(bool Stored, SortedDictionary<int, NodeSighting> Activity);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The batch up to sequence {Sequence} was already committed (its COMMIT reply was lost, or another importer wrote it); not written again")]
     private static partial void LogAlreadyCommitted(ILogger logger, long sequence);

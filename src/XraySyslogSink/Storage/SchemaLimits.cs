@@ -8,4 +8,7 @@ internal static class SchemaLimits
     public const int TagNameLength = 100;
     public const int ProtocolNameLength = 10;
     public const int ActionLength = 50;
+
+    /// <summary><c>nodes.name</c>, the project's own table.</summary>
+    public const int NodeNameLength = 255;
 }

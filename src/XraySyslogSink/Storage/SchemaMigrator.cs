@@ -220,12 +220,12 @@ internal sealed partial class SchemaMigrator
 
         if (_options.WriterRole.Length > 0)
         {
-            ddl += SchemaSql.WriterGrants($"\"{_options.WriterRole}\"");
+            ddl += SchemaSql.WriterGrants($"\"{_options.WriterRole}\"") + NodeSql.WriterGrants($"\"{_options.WriterRole}\"");
         }
 
         if (_options.ReaderRole.Length > 0)
         {
-            ddl += SchemaSql.ReaderGrants($"\"{_options.ReaderRole}\"");
+            ddl += SchemaSql.ReaderGrants($"\"{_options.ReaderRole}\"") + NodeSql.ReaderGrants($"\"{_options.ReaderRole}\"");
         }
 
         return ddl;

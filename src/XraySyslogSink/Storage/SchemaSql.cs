@@ -304,7 +304,12 @@ internal static class SchemaSql
             ('EXECUTE on xraysink_create_dead_letter_partition(date)', to_regprocedure('xraysink_create_dead_letter_partition(date)') IS NOT NULL
                 AND has_function_privilege('xraysink_create_dead_letter_partition(date)', 'EXECUTE')),
             ('EXECUTE on xraysink_expire_dead_letters(date)', to_regprocedure('xraysink_expire_dead_letters(date)') IS NOT NULL
-                AND has_function_privilege('xraysink_expire_dead_letters(date)', 'EXECUTE'))
+                AND has_function_privilege('xraysink_expire_dead_letters(date)', 'EXECUTE')),
+            -- The nodes extension (NodeSql.WriterGrants), when the schema has it (not under Schema:SeedOnly).
+            ('SELECT, INSERT on nodes', coalesce(has_table_privilege(to_regclass('nodes'), 'SELECT') AND has_table_privilege(to_regclass('nodes'), 'INSERT'), true)),
+            ('UPDATE (first_seen, last_seen, last_address) on nodes', coalesce(has_column_privilege(to_regclass('nodes'), 'first_seen', 'UPDATE')
+                AND has_column_privilege(to_regclass('nodes'), 'last_seen', 'UPDATE') AND has_column_privilege(to_regclass('nodes'), 'last_address', 'UPDATE'), true)),
+            ('USAGE on nodes_id_seq', coalesce(has_sequence_privilege(to_regclass('nodes_id_seq'), 'USAGE'), true))
         ) AS p(what, granted)
         WHERE NOT granted
         """;

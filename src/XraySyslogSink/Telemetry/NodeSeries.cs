@@ -24,16 +24,20 @@ internal sealed class NodeSeries
     private int _count;
     private long _overflowLookups;
 
-    public NodeSeries(int maxSeries)
+    /// <param name="silentAfter">How long a node may send nothing before <see cref="Silent"/> lists it (<c>Nodes:SilentAfter</c>).</param>
+    public NodeSeries(int maxSeries, TimeSpan? silentAfter = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSeries, 1);
         MaxSeries = maxSeries;
+        SilentAfter = silentAfter ?? TimeSpan.FromMinutes(15);
         _lookup = _slots.GetAlternateLookup<ReadOnlySpan<char>>();
         _states = new Slot[maxSeries + 1];
         _states[OtherSlot] = new Slot(OtherName);
     }
 
     public int MaxSeries { get; }
+
+    public TimeSpan SilentAfter { get; }
 
     /// <summary>Node names holding their own series.</summary>
     public int Count => Volatile.Read(ref _count);
@@ -129,6 +133,26 @@ internal sealed class NodeSeries
         }
 
         return values;
+    }
+
+    /// <summary>
+    /// Nodes with their own series that sent nothing for <see cref="SilentAfter"/>, longest silent first: those seen
+    /// since start by their last line, and the configured ones never seen since <paramref name="startedAt"/>.
+    /// </summary>
+    public IReadOnlyList<(string Node, DateTimeOffset? LastSeen)> Silent(DateTimeOffset now, DateTimeOffset startedAt)
+    {
+        var silent = new List<(string, DateTimeOffset?)>();
+        // The first entry is the other bucket: not a node.
+        foreach (NodeSeriesValues node in Snapshot().Skip(1))
+        {
+            DateTimeOffset? last = node.LastSeenUnixSeconds > 0 ? DateTimeOffset.FromUnixTimeSeconds(node.LastSeenUnixSeconds) : null;
+            if (now - (last ?? startedAt) > SilentAfter)
+            {
+                silent.Add((node.Node, last));
+            }
+        }
+
+        return [.. silent.OrderBy(s => s.Item2 ?? DateTimeOffset.MinValue).ThenBy(s => s.Item1, StringComparer.Ordinal)];
     }
 
     private int Add(ReadOnlySpan<char> name)

@@ -44,6 +44,8 @@ internal sealed class SinkMetrics : IDisposable
     private ISpoolGauges? _spool;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _rejectedByReason = new(StringComparer.Ordinal);
     private IParkedRows? _newValues;
+    private readonly Counter<long> _hostnameDisagreements;
+    private NodeSeries? _nodes;
 
     private long _totalLogSuppressed;
     private long _totalMessages;
@@ -95,6 +97,12 @@ internal sealed class SinkMetrics : IDisposable
         _meter.CreateObservableCounter("xraysink.spool.rejected_records", () => _spool?.RejectedRecords ?? 0, "{record}", "Spool records that passed their check but not the sequence rules on replay (not replayed).");
         _meter.CreateObservableCounter("xraysink.spool.clamped_times", () => _spool?.ClampedTimes ?? 0, "{message}", "Replayed messages whose received-at time lay outside the plausible window and was clamped into it.");
         _meter.CreateObservableCounter("xraysink.dimension_values.parked", ObserveParked, "{row}", "Rows stored with a new dimension value over Cache:MaxNewValuesPerMinute set NULL (the row also goes to dead_letters), by dimension.");
+        _hostnameDisagreements = _meter.CreateCounter<long>("xraysink.nodes.hostname_disagreements", "{line}", "Lines whose HOSTNAME names another node than the identity their listener established, by that identity's source (certificate, network, assigned); attributed to the established node.");
+        _meter.CreateObservableCounter("xraysink.node.lines.received", () => ObserveNodes(static n => n.Lines), "{line}", "Lines received per node (beyond Nodes:MaxSeries nodes under node=\"other\").");
+        _meter.CreateObservableCounter("xraysink.node.rows.written", () => ObserveNodes(static n => n.Rows), "{row}", "Rows committed per node.");
+        _meter.CreateObservableCounter("xraysink.node.dead_letters", () => ObserveNodes(static n => n.DeadLetters), "{line}", "Lines of each node that became dead letters in the parser.");
+        _meter.CreateObservableGauge("xraysink.node.last_seen", () => ObserveNodes(static n => n.LastSeenUnixSeconds), "s", "When each node's latest line arrived, as a Unix time.");
+        _meter.CreateObservableCounter("xraysink.nodes.series_overflow", () => _nodes?.OverflowLookups ?? 0, "{lookup}", "Node look-ups counted under node=\"other\" because Nodes:MaxSeries nodes already have their own series.");
         _meter.CreateObservableCounter("xraysink.dimension_values.parked_suppressed", () => _newValues?.SuppressedDeadLetters ?? 0, "{row}", "Dead letters of parked rows over Pipeline:DeadLettersPerSecond: counted, not stored.");
     }
 
@@ -128,6 +136,25 @@ internal sealed class SinkMetrics : IDisposable
 
     /// <summary>Reports the parked rows of the daemon's new-value cap (<c>xraysink.dimension_values.parked</c>).</summary>
     internal void TrackNewValues(IParkedRows limit) => _newValues = limit;
+
+    /// <summary>Reports the per-node series (<c>xraysink.node.*</c>).</summary>
+    internal void TrackNodes(NodeSeries nodes) => _nodes = nodes;
+
+    public void HostnameDisagreements(Core.NodeIdentitySource source, long lines) =>
+        _hostnameDisagreements.Add(lines, new KeyValuePair<string, object?>("source", Core.NodeIdentitySourceNames.Name(source)));
+
+    private IEnumerable<Measurement<long>> ObserveNodes(Func<NodeSeriesValues, long> value)
+    {
+        if (_nodes is null)
+        {
+            yield break;
+        }
+
+        foreach (NodeSeriesValues node in _nodes.Snapshot())
+        {
+            yield return new Measurement<long>(value(node), new KeyValuePair<string, object?>("node", node.Node));
+        }
+    }
 
     private IEnumerable<Measurement<long>> ObserveParked()
     {

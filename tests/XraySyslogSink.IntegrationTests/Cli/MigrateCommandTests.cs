@@ -37,7 +37,7 @@ public sealed class MigrateCommandTests(PostgresServer server)
             await Database.ScalarAsync<string>(db, "SET TimeZone = 'UTC'; SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = 'logs_2024_12_31'"));
 
         // The report functions and the import bookkeeping exist.
-        Assert.Equal(7L, await Database.ScalarAsync<long>(db, "SELECT count(*) FROM pg_proc WHERE proname LIKE 'report\\_%'"));
+        Assert.Equal(10L, await Database.ScalarAsync<long>(db, "SELECT count(*) FROM pg_proc WHERE proname LIKE 'report\\_%'"));
         Assert.Equal(0L, await Database.ScalarAsync<long>(db, "SELECT count(*) FROM import_files"));
         Assert.Equal(0L, await Database.ScalarAsync<long>(db, "SELECT count(*) FROM logs_readable"));
     }

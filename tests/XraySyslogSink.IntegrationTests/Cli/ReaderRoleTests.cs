@@ -95,7 +95,7 @@ public sealed class ReaderRoleTests(PostgresServer postgres) : IDisposable
             """);
         string today = $"logs_{DateTime.UtcNow:yyyy_MM_dd}";
         Assert.Equal(
-            new[] { "endpoints SELECT", "logs SELECT", "logs_readable SELECT", "protocols SELECT", "tags SELECT", "users SELECT" }
+            new[] { "endpoints SELECT", "logs SELECT", "logs_readable SELECT", "nodes SELECT", "protocols SELECT", "tags SELECT", "users SELECT" }
                 .Concat(Enumerable.Range(0, 3).Select(d => $"logs_{DateTime.UtcNow.AddDays(d):yyyy_MM_dd} SELECT"))
                 .Order(StringComparer.Ordinal),
             tables.Select(r => (string)r[0]!).Order(StringComparer.Ordinal));
@@ -107,7 +107,7 @@ public sealed class ReaderRoleTests(PostgresServer postgres) : IDisposable
             ORDER BY 1
             """);
         Assert.Equal(
-            ["report_ips_per_user", "report_routes", "report_top_endpoints", "report_top_protocols", "report_user_activity", "report_user_sessions", "report_users_per_ip"],
+            ["report_ips_per_user", "report_node_traffic", "report_nodes", "report_routes", "report_shared_accounts", "report_top_endpoints", "report_top_protocols", "report_user_activity", "report_user_sessions", "report_users_per_ip"],
             functions.Select(r => (string)r[0]!));
     }
 

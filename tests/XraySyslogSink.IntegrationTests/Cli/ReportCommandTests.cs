@@ -176,7 +176,7 @@ public sealed class ReportCommandTests(PostgresServer server)
     }
 
     [Theory]
-    [InlineData("nope", "unknown report 'nope' (one of sessions, activity, top-endpoints, top-protocols, routes, ips-per-user, users-per-ip)")]
+    [InlineData("nope", "unknown report 'nope' (one of sessions, activity, top-endpoints, top-protocols, routes, ips-per-user, users-per-ip, nodes, node-traffic, shared-accounts)")]
     [InlineData("routes --gap 5m", "--gap applies to the sessions report")]
     [InlineData("routes --from 2025-11-18 --to 2025-11-17", "--from 2025-11-18 00:00:00 is not before --to 2025-11-18 00:00:00")]
     [InlineData("routes --limit -1", "--limit must be a whole number from 0 to 2147483647 (got '-1')")]
@@ -191,14 +191,15 @@ public sealed class ReportCommandTests(PostgresServer server)
     public async Task Every_report_function_scans_only_the_partitions_of_its_range()
     {
         await using var dataSource = Npgsql.NpgsqlDataSource.Create(await LoadedAsync());
-        foreach (ReportCommand.Report report in ReportCommand.Reports)
+        foreach ((ReportCommand.Report report, string? node) in ReportCommand.Reports.SelectMany(r => new[] { (r, (string?)null), (r, "node-a") }))
         {
-            // Bound as the command binds them, so the plan is the one a report run gets.
-            string arguments = report.Takes == ReportCommand.Extra.None ? "$1, $2, $3" : "$1, $2, interval '1 hour', $3";
-            await using Npgsql.NpgsqlCommand explain = dataSource.CreateCommand($"EXPLAIN (COSTS OFF) SELECT * FROM {report.Function}({arguments})");
-            explain.Parameters.Add(new Npgsql.NpgsqlParameter<DateTime> { TypedValue = new DateTime(2025, 11, 17, 0, 0, 0, DateTimeKind.Utc), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
-            explain.Parameters.Add(new Npgsql.NpgsqlParameter<DateTime> { TypedValue = new DateTime(2025, 11, 18, 0, 0, 0, DateTimeKind.Utc), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
-            explain.Parameters.Add(new Npgsql.NpgsqlParameter { Value = report.Name == "users-per-ip" ? "bob@example.com" : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            // Bound as the command binds them, so the plan is the one a report run gets (with and without --node).
+            var query = new ReportQuery(
+                new DateTime(2025, 11, 17, 0, 0, 0, DateTimeKind.Utc), new DateTime(2025, 11, 18, 0, 0, 0, DateTimeKind.Utc),
+                report.Name == "users-per-ip" ? "bob@example.com" : null, node, Limit: 0);
+            (string sql, List<Npgsql.NpgsqlParameter> parameters) = query.Call(report);
+            await using Npgsql.NpgsqlCommand explain = dataSource.CreateCommand("EXPLAIN (COSTS OFF) " + sql);
+            explain.Parameters.AddRange(parameters.ToArray());
             var plan = new System.Text.StringBuilder();
             await using (Npgsql.NpgsqlDataReader reader = await explain.ExecuteReaderAsync())
             {

@@ -21,7 +21,7 @@ public sealed class SchemaMigratorTests(PostgresServer server)
     [Fact]
     public async Task Creates_exactly_the_seed_schema()
     {
-        await using StorageHarness db = await StorageHarness.CreateAsync(server);
+        await using StorageHarness db = await StorageHarness.CreateAsync(server, new SchemaOptions { SeedOnly = true });
 
         List<string?[]> columns = await db.RowsAsync(ColumnsSql);
         Assert.Equal(
@@ -127,8 +127,8 @@ public sealed class SchemaMigratorTests(PostgresServer server)
     public async Task The_foreign_key_less_profile_drops_exactly_the_five_references()
     {
         const string ForeignKeys = "SELECT count(*) FROM pg_constraint WHERE conrelid = 'logs'::regclass AND contype = 'f'";
-        await using StorageHarness seed = await StorageHarness.CreateAsync(server);
-        await using StorageHarness trusting = await StorageHarness.CreateAsync(server, new SchemaOptions { ForeignKeys = false, BrinTimestampIndex = true });
+        await using StorageHarness seed = await StorageHarness.CreateAsync(server, new SchemaOptions { SeedOnly = true });
+        await using StorageHarness trusting = await StorageHarness.CreateAsync(server, new SchemaOptions { ForeignKeys = false, BrinTimestampIndex = true, SeedOnly = true });
 
         Assert.Equal(5L, await seed.ScalarAsync<long>(ForeignKeys));
         Assert.Equal(0L, await trusting.ScalarAsync<long>(ForeignKeys));

@@ -52,11 +52,11 @@ public sealed class CommandLineHelpTests
     }
 
     [Theory]
-    [InlineData("report", "xraysink report: name one report: sessions, activity, top-endpoints, top-protocols, routes, ips-per-user, users-per-ip\nusage: xraysink report sessions|activity|top-endpoints|top-protocols|routes|ips-per-user|users-per-ip  (see 'xraysink report --help')\n")]
+    [InlineData("report", "xraysink report: name one report: sessions, activity, top-endpoints, top-protocols, routes, ips-per-user, users-per-ip, nodes, node-traffic, shared-accounts\nusage: xraysink report sessions|activity|top-endpoints|top-protocols|routes|ips-per-user|users-per-ip|nodes|node-traffic|shared-accounts  (see 'xraysink report --help')\n")]
     [InlineData("partitions list --format xml", "xraysink partitions: --format must be table, csv or json (got 'xml')\nusage: xraysink partitions list [--format table|csv|json]  (see 'xraysink partitions list --help')\n")]
-    [InlineData("report sessions --bucket 1h", "xraysink report: --bucket applies to the activity report\nusage: xraysink report sessions [--from TIME] [--to TIME] [--user EMAIL] [--limit N] [--format table|csv|json] [--gap AGE]  (see 'xraysink report sessions --help')\n")]
-    [InlineData("import", "xraysink import: import needs FILE...\nusage: xraysink import FILE... [--time-zone ZONE] [--host NAME] [--batch-size N]  (see 'xraysink import --help')\n")]
-    [InlineData("import a.log --batch-size 0", "xraysink import: --batch-size must be a whole number from 1 to 1000000 (got '0')\nusage: xraysink import FILE... [--time-zone ZONE] [--host NAME] [--batch-size N]  (see 'xraysink import --help')\n")]
+    [InlineData("report sessions --bucket 1h", "xraysink report: --bucket applies to the activity and node-traffic report\nusage: xraysink report sessions [--from TIME] [--to TIME] [--user EMAIL] [--node NAME] [--limit N] [--format table|csv|json] [--gap AGE]  (see 'xraysink report sessions --help')\n")]
+    [InlineData("import", "xraysink import: import needs FILE...\nusage: xraysink import FILE... [--time-zone ZONE] [--host NAME] [--batch-size N] [--node NAME]  (see 'xraysink import --help')\n")]
+    [InlineData("import a.log --batch-size 0", "xraysink import: --batch-size must be a whole number from 1 to 1000000 (got '0')\nusage: xraysink import FILE... [--time-zone ZONE] [--host NAME] [--batch-size N] [--node NAME]  (see 'xraysink import --help')\n")]
     [InlineData("migrate extra", "xraysink migrate: unexpected argument 'extra'\nusage: xraysink migrate [--from DATE] [--to DATE]  (see 'xraysink migrate --help')\n")]
     public async Task Usage_errors_name_the_valid_choices_and_exit_2(string args, string expected)
     {

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using XraySyslogSink.Core;
+using XraySyslogSink.Nodes;
 using XraySyslogSink.Pipeline;
 using XraySyslogSink.Spool;
 using XraySyslogSink.Storage;
@@ -35,6 +36,8 @@ public sealed class ParserWorkersBudgetTests
             Options.Create(new XrayOptions()),
             metrics,
             clock,
+            new NodeSeries(10),
+            new HostnameMismatches(),
             NullLogger<ParserWorkers>.Instance,
             budget,
             new DeadLetterBudget(1000, 1024 * 1024, 10, clock));

@@ -54,10 +54,16 @@ internal sealed class SpoolHarness : IAsyncDisposable
         return new SpoolHarness(files, time, options, channels, spool, metrics, budget);
     }
 
-    public static ReceivedMessage Message(byte[] payload, DateTimeOffset? receivedAt = null) =>
-        ReceivedMessage.Copy(payload, InetValue.FromIPv4(0x0A000001), Transport.Tcp, receivedAt ?? Now);
+    public static ReceivedMessage Message(byte[] payload, DateTimeOffset? receivedAt = null, NodeIdentity node = default) =>
+        ReceivedMessage.Copy(payload, InetValue.FromIPv4(0x0A000001), Transport.Tcp, receivedAt ?? Now, node);
 
     public bool TryAppend(byte[] payload, out long sequence) => Spool.TryAppend(Message(payload), out sequence);
+
+    /// <summary>Appends a message the listener accepted under <paramref name="node"/>.</summary>
+    public bool TryAppend(byte[] payload, NodeIdentity node, out long sequence) => Spool.TryAppend(Message(payload, node: node), out sequence);
+
+    /// <summary>The node identity each message taken so far carried, by sequence number.</summary>
+    public Dictionary<long, NodeIdentity> TakenNodes { get; } = [];
 
     /// <summary>What the parsers would take now.</summary>
     public List<(long First, long Sequence, byte[] Payload, DateTimeOffset ReceivedAt)> TakeAvailable(int max = int.MaxValue)
@@ -66,6 +72,7 @@ internal sealed class SpoolHarness : IAsyncDisposable
         while (taken.Count < max && Channels.Messages.Reader.TryRead(out ReceivedMessage message))
         {
             taken.Add((message.FirstSequence, message.Sequence, message.Bytes.ToArray(), message.ReceivedAt));
+            TakenNodes[message.Sequence] = message.Node;
             message.Release();
             Budget.Release(MessageQueueBudget.Cost(message.Length));
         }

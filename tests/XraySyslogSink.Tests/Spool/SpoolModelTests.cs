@@ -1,16 +1,19 @@
 using CsCheck;
+using XraySyslogSink.Core;
 
 namespace XraySyslogSink.Tests.Spool;
 
 /// <summary>
-/// The spool against a model of what it promises, over random runs of appends, syncs, parser reads, commits,
-/// and crashes that lose or damage unsynced bytes followed by restarts, on the simulated file system.
+/// The spool against a model of what it promises, over random runs of appends (with and without the node identity
+/// a listener established), syncs, parser reads, commits, and crashes that lose or damage unsynced bytes followed by
+/// restarts, on the simulated file system. Every message arrives with the identity it was accepted under, from memory
+/// or replayed from disk.
 /// </summary>
 public sealed class SpoolModelTests
 {
     private abstract record Step;
 
-    private sealed record Append(int Length) : Step;
+    private sealed record Append(int Length, int Node) : Step;
 
     private sealed record Sync : Step;
 
@@ -20,8 +23,19 @@ public sealed class SpoolModelTests
 
     private sealed record Crash(int KeepPercent, bool Damage, int DamageAt) : Step;
 
+    /// <summary>The identities appends draw from (index 0 of an append: none); names of every length and script a listener may vouch for.</summary>
+    private static readonly NodeIdentity[] Nodes =
+    [
+        new("node-1", NodeIdentitySource.Certificate),
+        new("node-1", NodeIdentitySource.Network),
+        new("site-fra", NodeIdentitySource.Network),
+        new("узел-токио", NodeIdentitySource.Certificate),
+        new("n", NodeIdentitySource.Certificate),
+        new(new string('x', NodeIdentity.MaxNameLength), NodeIdentitySource.Network),
+    ];
+
     private static readonly Gen<Step> Steps = Gen.Frequency(
-        (40, Gen.Int[0, 300].Select(n => (Step)new Append(n))),
+        (40, Gen.Select(Gen.Int[0, 300], Gen.Int[0, Nodes.Length]).Select((n, node) => (Step)new Append(n, node))),
         (10, Gen.Const((Step)new Sync())),
         (20, Gen.Int[1, 8].Select(n => (Step)new Read(n))),
         (10, Gen.Const((Step)new Commit())),
@@ -38,6 +52,7 @@ public sealed class SpoolModelTests
     {
         var files = new SimulatedFileSystem();
         var payloads = new Dictionary<long, byte[]>();
+        var nodes = new Dictionary<long, NodeIdentity>();
         var mustArrive = new SortedSet<long>(); // durable at a crash and not committed: must be replayed
         var appendedThisRun = new List<long>();
         var takenThisRun = new List<long>();
@@ -56,6 +71,7 @@ public sealed class SpoolModelTests
                     Assert.Equal(expectedFirst, first);
                     Assert.True(first <= sequence);
                     Assert.Equal(payloads[sequence], payload);
+                    Assert.Equal(nodes[sequence], spool.TakenNodes[sequence]);
                     lastTaken = sequence;
                     expectedFirst = sequence + 1;
                     takenThisRun.Add(sequence);
@@ -68,8 +84,10 @@ public sealed class SpoolModelTests
                 {
                     case Append append:
                         byte[] payload = Payload(++counter, append.Length);
-                        if (spool.TryAppend(payload, out long sequence))
+                        NodeIdentity node = append.Node == 0 ? default : Nodes[append.Node - 1];
+                        if (spool.TryAppend(payload, node, out long sequence))
                         {
+                            nodes[sequence] = node;
                             // A number may come again only if its first message was lost before it was durable or committed.
                             Assert.False(mustArrive.Contains(sequence), $"sequence {sequence} reused while its message must still arrive");
                             Assert.True(sequence > checkpoint);

@@ -25,10 +25,87 @@ public sealed class SpoolRecordTests
     }
 
     [Fact]
+    public void A_message_accepted_under_a_node_identity_keeps_it_in_its_record()
+    {
+        using RecordMac mac = Key.CreateMac();
+        var node = new NodeIdentity("узел-1", NodeIdentitySource.Certificate);
+        byte[] record = Write(42, "hello"u8.ToArray(), mac, node: node);
+
+        // The fixed header, then flag bit 0's extension: source, name length, UTF-8 name; then the payload.
+        int nameLength = System.Text.Encoding.UTF8.GetByteCount(node.Name!);
+        Assert.Equal(SpoolRecord.HeaderLength + 3 + nameLength + 5, record.Length);
+        Assert.Equal(SpoolRecord.HeaderLength + 3 + nameLength, BinaryPrimitives.ReadUInt16LittleEndian(record.AsSpan(4)));
+        Assert.Equal(SpoolRecord.NodeFlag, record[7]);
+        Assert.Equal(record.Length, SpoolRecord.SizeOf(SpoolHarness.Message("hello"u8.ToArray(), node: node)));
+
+        Assert.Equal(RecordStatus.Valid, SpoolRecord.TryRead(record, mac, out SpoolRecordView view));
+        Assert.Equal(42, view.Sequence);
+        Assert.Equal("hello"u8.ToArray(), view.Payload.ToArray());
+        Assert.Equal(NodeIdentitySource.Certificate, view.NodeSource);
+        ReceivedMessage replayed = view.ToMessage(42, SpoolHarness.Now, new SpoolNodeNames());
+        Assert.Equal(node, replayed.Node);
+        replayed.Release();
+    }
+
+    [Fact]
+    public void A_message_without_a_node_identity_is_written_exactly_as_before()
+    {
+        using RecordMac mac = Key.CreateMac();
+        byte[] record = Write(42, "hello"u8.ToArray(), mac);
+
+        Assert.Equal(SpoolRecord.SizeOf(5), record.Length);
+        Assert.Equal(SpoolRecord.HeaderLength, BinaryPrimitives.ReadUInt16LittleEndian(record.AsSpan(4)));
+        Assert.Equal(0, record[7]);
+        Assert.Equal(RecordStatus.Valid, SpoolRecord.TryRead(record, mac, out SpoolRecordView view));
+        Assert.Equal(NodeIdentitySource.None, view.NodeSource);
+        ReceivedMessage replayed = view.ToMessage(42, SpoolHarness.Now, new SpoolNodeNames());
+        Assert.Equal(default, replayed.Node);
+        replayed.Release();
+    }
+
+    [Fact]
+    public void A_node_extension_that_does_not_fit_its_header_is_not_trusted_and_an_unknown_source_is_no_identity()
+    {
+        using RecordMac mac = Key.CreateMac();
+        byte[] record = Write(42, "hello"u8.ToArray(), mac, node: new NodeIdentity("node-1", NodeIdentitySource.Network));
+
+        // A name length beyond the header: not a record this version writes, even under the right key.
+        byte[] overlong = (byte[])record.Clone();
+        BinaryPrimitives.WriteUInt16LittleEndian(overlong.AsSpan(SpoolRecord.HeaderLength + 1), 200);
+        mac.Compute(overlong.AsSpan(0, 12), overlong.AsSpan(28), overlong.AsSpan(12, RecordMac.Length));
+        Assert.Equal(RecordStatus.Corrupt, SpoolRecord.TryRead(overlong, mac, out _));
+
+        // A source this version does not know (a later one's): the message replays, its node left to the parser.
+        byte[] unknown = (byte[])record.Clone();
+        unknown[SpoolRecord.HeaderLength] = 0x7F;
+        mac.Compute(unknown.AsSpan(0, 12), unknown.AsSpan(28), unknown.AsSpan(12, RecordMac.Length));
+        Assert.Equal(RecordStatus.Valid, SpoolRecord.TryRead(unknown, mac, out SpoolRecordView view));
+        Assert.Equal(NodeIdentitySource.None, view.NodeSource);
+        Assert.Equal("hello"u8.ToArray(), view.Payload.ToArray());
+    }
+
+    [Fact]
+    public void Replayed_names_are_made_once_per_node_not_once_per_message()
+    {
+        var names = new SpoolNodeNames();
+        NodeIdentity first = names.Identity(NodeIdentitySource.Certificate, "node-1"u8);
+        NodeIdentity again = names.Identity(NodeIdentitySource.Certificate, "node-1"u8);
+        NodeIdentity network = names.Identity(NodeIdentitySource.Network, "node-1"u8);
+
+        Assert.Same(first.Name, again.Name);
+        Assert.Equal(new NodeIdentity("node-1", NodeIdentitySource.Network), network);
+        for (int i = 0; i < 10 * SpoolNodeNames.Capacity; i++)
+        {
+            Assert.Equal($"node-{i}", names.Identity(NodeIdentitySource.Certificate, System.Text.Encoding.UTF8.GetBytes($"node-{i}")).Name);
+        }
+    }
+
+    [Fact]
     public void Any_flipped_byte_fails_the_check()
     {
         using RecordMac mac = Key.CreateMac();
-        byte[] record = Write(7, "abcdefgh"u8.ToArray(), mac);
+        byte[] record = Write(7, "abcdefgh"u8.ToArray(), mac, node: new NodeIdentity("node-1", NodeIdentitySource.Certificate));
+        Assert.NotEqual(SpoolRecord.SizeOf(8), record.Length);
         for (int i = 0; i < record.Length; i++)
         {
             byte[] damaged = (byte[])record.Clone();
@@ -93,10 +170,10 @@ public sealed class SpoolRecordTests
         Assert.Equal(RecordStatus.Corrupt, LegacySpoolRecord.TryRead(record, out _));
     }
 
-    internal static byte[] Write(long sequence, byte[] payload, RecordMac mac, DateTimeOffset? receivedAt = null)
+    internal static byte[] Write(long sequence, byte[] payload, RecordMac mac, DateTimeOffset? receivedAt = null, NodeIdentity node = default)
     {
-        ReceivedMessage message = SpoolHarness.Message(payload, receivedAt);
-        byte[] record = new byte[SpoolRecord.SizeOf(payload.Length)];
+        ReceivedMessage message = SpoolHarness.Message(payload, receivedAt, node);
+        byte[] record = new byte[SpoolRecord.SizeOf(message)];
         SpoolRecord.WriteMessage(record, sequence, message, mac);
         message.Release();
         return record;

@@ -114,6 +114,15 @@ internal static class PrometheusScrape
         metrics.RelpSessionClosed("closed");
         metrics.RelpFrameRejected("bad_txnr");
         metrics.DimensionLookups("users", 1, 1);
+        metrics.HostnameDisagreements(XraySyslogSink.Core.NodeIdentitySource.Certificate, 1);
+        var nodes = new NodeSeries(2);
+        var tally = new NodeTally(nodes);
+        int slot = nodes.SlotOf("node-a"u8);
+        tally.Line(slot, 1_763_380_800);
+        tally.Rows(slot, 1);
+        tally.DeadLetter(slot);
+        tally.ReportTo(nodes);
+        metrics.TrackNodes(nodes);
         metrics.SpoolSynced(TimeSpan.FromMilliseconds(1));
         metrics.TrackQueue("messages", () => 1, 4);
     }

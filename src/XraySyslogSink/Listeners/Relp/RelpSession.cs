@@ -190,7 +190,7 @@ internal sealed class RelpSession
                             {
                                 messages++;
                                 bytes += frame.Data.Length;
-                                var message = ReceivedMessage.Copy(TrimTrailer(frame.Data), peer, Transport.Relp, receivedAt);
+                                var message = ReceivedMessage.Copy(TrimTrailer(frame.Data), peer, Transport.Relp, receivedAt, _connection.Node);
                                 sequence = await _spool.AppendAsync(message, _stop);
                             }
 

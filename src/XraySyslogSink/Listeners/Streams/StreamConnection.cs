@@ -57,6 +57,9 @@ internal sealed class StreamConnection : IAsyncDisposable
 
     public EndPoint? Remote { get; }
 
+    /// <summary>The node the listener established for this connection (certificate, network), or <c>default</c>.</summary>
+    public NodeIdentity Node { get; set; }
+
     /// <summary>The peer address as stored with each message.</summary>
     public InetValue Peer => _ticket.Peer;
 

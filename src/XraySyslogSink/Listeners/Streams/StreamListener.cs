@@ -40,6 +40,9 @@ internal sealed partial class StreamListener : IListener
     private Task _acceptLoop = Task.CompletedTask;
     private int _stopped;
 
+    /// <summary>Names the node of each connection at accept time (certificate, <c>Nodes:Networks</c>).</summary>
+    public NodeIdentityResolver Nodes { get; init; } = NodeIdentityResolver.None;
+
     public StreamListener(StreamListenerSpec spec, IPEndPoint endPoint, ListenerOptions options, SourceFilter sources, SinkMetrics metrics, TimeProvider timeProvider, ILogger logger)
     {
         _spec = spec;
@@ -154,6 +157,8 @@ internal sealed partial class StreamListener : IListener
                 }
             }
 
+            // Decided once per connection, after TLS: every message it delivers carries it into the spool.
+            connection.Node = Nodes.ForConnection(connection.Peer, (connection.Stream as System.Net.Security.SslStream)?.RemoteCertificate as System.Security.Cryptography.X509Certificates.X509Certificate2);
             await _spec.Handler.RunAsync(connection);
         }
         catch (ConnectionEndException ex)

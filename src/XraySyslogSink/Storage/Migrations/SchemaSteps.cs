@@ -15,6 +15,9 @@ internal static class SchemaSteps
 
         // dead_letters is the sink's own table, not the seed's: converted under Schema:SeedOnly too (the seed tables are untouched).
         new(3, "dead letters in daily partitions with the owner's retention floor", ExtendsSeed: false, DeadLetterPartitionsSql.Step),
+
+        // Every row knows its node (docs/nodes.md): a column added to logs, so Schema:SeedOnly skips it.
+        new(4, "nodes: the nodes dimension, logs.node_id, the node column of logs_readable, p_node on every report, the fleet reports", ExtendsSeed: true, c => NodeSql.Step(c.Options.ForeignKeys)),
     ];
 
     /// <summary>The version a database is at once every step has run.</summary>
