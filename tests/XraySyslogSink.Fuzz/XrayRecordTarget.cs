@@ -64,8 +64,12 @@ internal sealed class XrayRecordTarget
             {
                 long parsedBefore = _builder.Counts.Parsed;
                 long skippedBefore = Skipped();
+                long countedBefore = _builder.Counts.SuppressedSinceReport;
                 _builder.Append(message, chunk);
-                long outcomes = chunk.Count + chunk.DeadLetters.Count + (_builder.Counts.Parsed - parsedBefore) + (Skipped() - skippedBefore);
+
+                // A dead letter over the dead-letter budget (its bytes per day run out in a long run) is counted instead: one outcome too.
+                long outcomes = chunk.Count + chunk.DeadLetters.Count + (_builder.Counts.Parsed - parsedBefore) + (Skipped() - skippedBefore)
+                    + (_builder.Counts.SuppressedSinceReport - countedBefore);
 
                 // A row counts as parsed and sits in the chunk: two increments for one outcome.
                 FuzzInvariantException.Check(chunk.Count == _builder.Counts.Parsed - parsedBefore, "rows and parsed count differ");
@@ -106,7 +110,7 @@ internal sealed class XrayRecordTarget
             + _builder.Counts.SkippedSinceReport(XrayLineKind.SkippedErrorLog);
     }
 
-    /// <summary>Two seconds pass between readings, so the dead-letter limiter never throttles and runs stay deterministic.</summary>
+    /// <summary>Two seconds pass between readings, so the dead-letter rate never throttles and runs stay deterministic.</summary>
     private sealed class SteppingTimeProvider : TimeProvider
     {
         private long _ticks;
