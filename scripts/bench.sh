@@ -16,6 +16,7 @@
 #   --no-fk                Schema:ForeignKeys=false (with the BRIN index): the trusting profile
 #   --both-profiles        run the TCP part for the seed schema and for --no-fk, one after the other
 #   --rss-10m              instead of the runs above: 10,000,000 lines to 10,000,000 distinct endpoints, peak RSS
+#                          (with --lines N: N lines to N endpoints, a shorter run to iterate on)
 #   --endpoints N          distinct endpoints (default 50000); --users N (default 5000)
 #   --udp-rate R           burst target rate (default 300000); --no-udp skips the burst
 #   --udp-buffer BYTES     Listeners:UdpReceiveBufferSize for the burst (default: the daemon's, 32 MiB)
@@ -53,7 +54,7 @@ keep=0
 daemon_args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --lines) lines=$2; shift 2 ;;
+    --lines) lines=$2; lines_set=1; shift 2 ;;
     --no-fk) profiles=(nofk); shift ;;
     --both-profiles) profiles=(fk nofk); shift ;;
     --rss-10m) rss10m=1; shift ;;
@@ -71,12 +72,13 @@ while [[ $# -gt 0 ]]; do
     --latency-seconds) latency_seconds=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --*=*) daemon_args+=("$1"); shift ;;
-    *) sed -n '2,29p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,30p' "$0" >&2; exit 2 ;;
   esac
 done
 if [[ $rss10m -eq 1 ]]; then
-  lines=10000000
-  endpoints=10000000
+  # --lines N makes a shorter run of the same shape (N lines to N distinct endpoints), to iterate on.
+  [[ ${lines_set:-0} -eq 1 ]] || lines=10000000
+  endpoints=$lines
   udp=0
   latency=0
 fi
@@ -311,19 +313,67 @@ udp_burst() {
   echo "$n $rows $kernel $achieved $(awk -v n="$took" -v s="$seconds" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')"
 }
 
+# udp_drain RECEIVERS: the receive loops' own rate, without the sender competing for the cores: the daemon is
+# stopped (SIGSTOP) while datagrams fill its sockets' receive buffers (about a KiB of buffer each), then continued
+# and timed until its UDP received counter stands still. Prints "sent received seconds kernel_drops".
+udp_drain() {
+  local n=$(( udp_buffer / 1024 * $1 )) first=$2 db=sink_udp kernel_before base
+  kernel_before=$(udp_drops_kernel)
+  base=$(python3 - "http://127.0.0.1:$metrics_port/metrics" <<'PY'
+import sys, urllib.request
+key = 'xraysink_messages_received_total{otel_scope_name="XraySyslogSink",transport="udp"} '
+text = urllib.request.urlopen(sys.argv[1], timeout=10).read().decode()
+print(next((l[len(key):].split()[0] for l in text.splitlines() if l.startswith(key)), "0"))
+PY
+)
+  kill -STOP "$daemon_pid"
+  "${loadgen[@]}" --transport udp --connections "$udp_senders" --udp-sources "$udp_sources" --lines "$n" --first "$first" --target 127.0.0.1:$port >/dev/null
+  kill -CONT "$daemon_pid"
+  local drained; drained=$(python3 - "http://127.0.0.1:$metrics_port/metrics" "$base" <<'PY'
+import sys, time, urllib.request
+url, base = sys.argv[1], float(sys.argv[2])
+key = 'xraysink_messages_received_total{otel_scope_name="XraySyslogSink",transport="udp"} '
+def read():
+    text = urllib.request.urlopen(url, timeout=30).read().decode()
+    return float(next((l[len(key):].split()[0] for l in text.splitlines() if l.startswith(key)), 0))
+start = time.monotonic(); last = base; last_t = start
+while time.monotonic() - last_t < 1.0:
+    time.sleep(0.02)
+    value = read()
+    if value != last:
+        last, last_t = value, time.monotonic()
+print(int(last - base), f"{last_t - start:.3f}")
+PY
+)
+  wait_rows "$db" $(( first + n )) 15 >/dev/null
+  echo "$n $drained $(( $(udp_drops_kernel) - kernel_before ))"
+}
+
 run_udp() {
   local db=sink_udp
   create_db "$db"
   daemon_args+=("--Listeners:UdpReceiveBufferSize=$udp_buffer")
   start_daemon "$db" fk
-  local best=0 first=0 rate=$udp_rate summary=""
+  local receivers; receivers=$(grep -o '([0-9]* receive sockets' "$work/daemon-$db.log" | head -1 | tr -dc 0-9)
+  # Warm-up (tiered JIT of the receive loops and the spool, pools, caches): 200,000 at 50,000/s, then a pause
+  # for the background compiler to finish.
+  local warm=200000
+  "${loadgen[@]}" --transport udp --connections "$udp_senders" --udp-sources "$udp_sources" --lines "$warm" --first 0 --rate 50000 --target 127.0.0.1:$port >/dev/null
+  wait_rows "$db" "$warm" 15 >/dev/null
+  sleep 2
+  local queued drained seconds dropped
+  read -r queued drained seconds dropped < <(udp_drain "$receivers" "$warm")
+  local drain; drain=$(printf 'udp receive loops alone (%s receivers; %s datagrams queued while the daemon was stopped, %s kernel drops): took %s in %s s = %s datagrams/s' \
+    "$receivers" "$queued" "$dropped" "$drained" "$seconds" "$(awk -v n="$drained" -v s="$seconds" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')")
+  say "$drain"
+  local best=0 first=$(( warm + queued )) rate=$udp_rate summary="$drain"$'\n'
   for rate in "$udp_rate" $(( udp_rate * 2 / 3 )) $(( udp_rate / 2 )) $(( udp_rate / 3 )) $(( udp_rate / 6 )); do
     say "UDP burst: 3 s at $rate datagrams/s (load $(load))"
     local sent rows kernel achieved took
     read -r sent rows kernel achieved took < <(udp_burst "$rate" "$first")
     first=$(( first + sent ))
     local line; line=$(printf 'udp burst target %s/s (sent at %s/s, %s senders x %s sources): sent %s, rows %s, lost %s (kernel drops %s); receive loops took %s datagrams/s (%s receivers)' \
-      "$rate" "$achieved" "$udp_senders" "$udp_sources" "$sent" "$rows" $(( sent - rows )) "$kernel" "$took" "$(grep -o '([0-9]* receive sockets' "$work/daemon-$db.log" | head -1 | tr -dc 0-9)")
+      "$rate" "$achieved" "$udp_senders" "$udp_sources" "$sent" "$rows" $(( sent - rows )) "$kernel" "$took" "$receivers")
     say "$line"
     summary+="$line"$'\n'
     if [[ $rows -eq $sent ]]; then best=$rate; break; fi
@@ -335,41 +385,51 @@ run_udp() {
 }
 
 # run_latency: a steady rate over TCP into a fresh daemon; the commit-latency histogram's quantiles from /metrics.
+# A warm-up first (the same line mix as fast as it goes, so the dimension values are known and the code is
+# jitted), then the steady run; the quantiles are of the steady run alone (the histograms' difference).
 run_latency() {
-  local db=sink_latency n=$(( latency_rate * latency_seconds ))
+  local db=sink_latency n=$(( latency_rate * latency_seconds )) warm=200000
   create_db "$db"
   start_daemon "$db" fk
-  say "latency: $n lines at $latency_rate lines/s over TCP (load $(load))"
-  "${loadgen[@]}" --transport tcp-octet --lines "$n" --rate "$latency_rate" --target 127.0.0.1:$port >"$work/loadgen-$db.txt"
-  local t count; read -r t count < <(wait_rows "$db" "$n" 30)
+  say "latency: warm-up of $warm lines, then $n lines at $latency_rate lines/s over TCP (load $(load))"
+  "${loadgen[@]}" --transport tcp-octet --lines "$warm" --target 127.0.0.1:$port >/dev/null
+  wait_rows "$db" "$warm" 30 >/dev/null
+  scrape_metrics() { python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' "http://127.0.0.1:$metrics_port/metrics"; }
+  scrape_metrics >"$work/metrics-latency-before.txt"
+  "${loadgen[@]}" --transport tcp-octet --lines "$n" --first "$warm" --rate "$latency_rate" --target 127.0.0.1:$port >"$work/loadgen-$db.txt"
+  local t count; read -r t count < <(wait_rows "$db" $(( warm + n )) 30)
+  scrape_metrics >"$work/metrics-latency-after.txt"
   local flush; flush=$(printf '%s\n' "${daemon_args[@]}" | sed -n 's/^--Writer:FlushInterval=//p' | tail -1)
-  local quantiles; quantiles=$(python3 - "http://127.0.0.1:$metrics_port/metrics" <<'PY'
-import sys, urllib.request
-text = urllib.request.urlopen(sys.argv[1], timeout=10).read().decode()
-buckets = []
-for line in text.splitlines():
-    if line.startswith("xraysink_rows_commit_latency_seconds_bucket{"):
-        le = line.split('le="', 1)[1].split('"', 1)[0]
-        buckets.append((float("inf") if le == "+Inf" else float(le), float(line.split("} ", 1)[1].split()[0])))
-buckets.sort()
-total = buckets[-1][1] if buckets else 0
-def quantile(q):
-    # Prometheus' histogram_quantile: linear within the bucket that holds the q-th row.
+  local quantiles; quantiles=$(python3 - "$work/metrics-latency-before.txt" "$work/metrics-latency-after.txt" <<'PY'
+import sys
+def histogram(path, name):
+    buckets = {}
+    for line in open(path).read().splitlines():
+        if line.startswith(name + "_bucket{"):
+            le = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets[float("inf") if le == "+Inf" else float(le)] = float(line.split("} ", 1)[1].split()[0])
+    return buckets
+def steady(name):
+    before, after = histogram(sys.argv[1], name), histogram(sys.argv[2], name)
+    return sorted((bound, count - before.get(bound, 0)) for bound, count in after.items())
+def quantile(buckets, q):
+    # Prometheus' histogram_quantile: linear within the bucket that holds the q-th observation.
+    total = buckets[-1][1] if buckets else 0
     rank, lower, below = q * total, 0.0, 0.0
     for bound, count in buckets:
         if count >= rank:
-            if bound == float("inf"):
-                return lower
-            return lower + (bound - lower) * ((rank - below) / (count - below) if count > below else 0)
+            return lower if bound == float("inf") else lower + (bound - lower) * ((rank - below) / (count - below) if count > below else 0)
         lower, below = bound, count
     return float("nan")
-print(f"{int(total)} {quantile(0.5):.3f} {quantile(0.99):.3f}")
+rows = steady("xraysink_rows_commit_latency_seconds")
+flush = steady("xraysink_flush_duration_seconds")
+print(int(rows[-1][1]) if rows else 0, *(f"{quantile(h, q):.3f}" for h, q in ((rows, 0.5), (rows, 0.99), (flush, 0.5), (flush, 0.99))), int(flush[-1][1]) if flush else 0)
 PY
 )
-  local rows p50 p99; read -r rows p50 p99 <<<"$quantiles"
+  local rows p50 p99 f50 f99 batches; read -r rows p50 p99 f50 f99 batches <<<"$quantiles"
   stop_daemon
-  result[latency]=$(printf 'latency at %s lines/s for %s s (%s): rows %s, receipt-to-commit p50 %s s, p99 %s s (Writer:FlushInterval %s; target p99 <= interval + 0.25 s)  load %s' \
-    "$latency_rate" "$latency_seconds" "$(cat "$work/loadgen-$db.txt")" "$rows" "$p50" "$p99" "${flush:-00:00:01 (default)}" "$(load)")
+  result[latency]=$(printf 'latency at %s lines/s for %s s (%s): rows %s, receipt-to-commit p50 %s s, p99 %s s (Writer:FlushInterval %s; target p99 <= interval + 0.25 s); %s batches, flush p50 %s s, p99 %s s  load %s' \
+    "$latency_rate" "$latency_seconds" "$(cat "$work/loadgen-$db.txt")" "$rows" "$p50" "$p99" "${flush:-00:00:01 (default)}" "$batches" "$f50" "$f99" "$(load)")
   say "${result[latency]}"
 }
 
