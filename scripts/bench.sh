@@ -27,6 +27,9 @@
 #   --udp-only / --latency run only the UDP burst / only the latency part; --no-latency skips the latency part
 #   --latency-rate R       lines/s of the latency run (default 10000); --latency-seconds S (default 30)
 #   --keep                 keep the work directory (logs, exported rows)
+#   --trace                profile the daemon during the TCP send with dotnet-trace (the repository's tool manifest)
+#                          and print its CPU by pipeline stage (scripts/trace-stages.py); the profiler's own cost
+#                          inflates the CPU figures of that run, so take figures from a run without --trace
 #   any --Key=Value        passed to the daemon (e.g. --Writer:BatchSize=20000)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -51,6 +54,7 @@ latency_rate=10000
 latency_seconds=30
 udp_buffer=33554432
 keep=0
+trace=0
 daemon_args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -71,8 +75,9 @@ while [[ $# -gt 0 ]]; do
     --latency-rate) latency_rate=$2; shift 2 ;;
     --latency-seconds) latency_seconds=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --trace) trace=1; shift ;;
     --*=*) daemon_args+=("$1"); shift ;;
-    *) sed -n '2,30p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,33p' "$0" >&2; exit 2 ;;
   esac
 done
 if [[ $rss10m -eq 1 ]]; then
@@ -201,21 +206,42 @@ print(f"cache hit rate {rate(every)} (" + ", ".join(f"{d} {rate(c)}" for d, c in
 PY
 }
 
-declare -A result
+# trace_tool: the dotnet-trace assembly the repository's tool manifest pins, restored on first use.
+trace_tool() {
+  (cd "$root" && dotnet tool restore >/dev/null)
+  local version; version=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tools"]["dotnet-trace"]["version"])' "$root/dotnet-tools.json")
+  find "${NUGET_PACKAGES:-$HOME/.nuget/packages}/dotnet-trace/$version" -name dotnet-trace.dll | head -1
+}
+
+declare -A result ratio daemon_us
 run_tcp() {
   local profile=$1 db="sink_$1" copydb="copy_$1"
   create_db "$db"
   start_daemon "$db" "$profile"
   say "[$profile] sending $lines lines over TCP (load $(load))"
-  local t0 t1 count pg0 pg1
+  local t0 t1 count pg0 pg1 daemon_cpu0 tracer=""
+  if [[ $trace -eq 1 ]]; then
+    dotnet "$(trace_tool)" collect -p "$daemon_pid" --profile dotnet-sampled-thread-time \
+      --format Speedscope -o "$work/trace-$db.nettrace" >"$work/trace-$db.log" 2>&1 </dev/null &
+    tracer=$!
+    sleep 3  # the session starts before the first line is sent
+  fi
+  # Start-up (JIT of the start path, migrations, spool open) is excluded: CPU is counted from here.
+  daemon_cpu0=$(cpu_of "$daemon_pid")
   pg0=$(pg_cpu)
   t0=$(now)
   "${loadgen[@]}" --transport tcp-octet --lines "$lines" --target 127.0.0.1:$port >"$work/loadgen-$db.txt"
   read -r t1 count < <(wait_rows "$db" "$lines" 60)
   local hwm; hwm=$(hwm_mib "$daemon_pid")
   result[hits-$profile]="[$profile] $(cache_hits || echo 'cache hit rate n/a')"
-  local daemon_cpu; daemon_cpu=$(cpu_of "$daemon_pid")
+  local daemon_cpu; daemon_cpu=$(awk -v a="$(cpu_of "$daemon_pid")" -v b="$daemon_cpu0" 'BEGIN { printf "%.2f", a - b }')
   pg1=$(pg_cpu)
+  curl -s "http://127.0.0.1:$metrics_port/metrics" >"$work/metrics-$db.txt" 2>/dev/null || true
+  if [[ -n $tracer ]]; then
+    kill -INT "$tracer" 2>/dev/null || true
+    wait "$tracer" 2>/dev/null || true
+    python3 "$here/trace-stages.py" "$work/trace-$db.speedscope.json" "$daemon_cpu" "$count" >&2 || say "[$profile] no stage breakdown (see $work/trace-$db.log)"
+  fi
   local sink_seconds; sink_seconds=$(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }')
   say "[$profile] $(cat "$work/loadgen-$db.txt")"
   stop_daemon
@@ -260,11 +286,17 @@ run_tcp() {
   local sink_rate copy_rate
   sink_rate=$(rate_of "$count" "$sink_seconds")
   copy_rate=$(rate_of "$count" "$copy_seconds")
-  result[$profile]=$(printf '%-6s rows %s (dead letters %s)  sink %s rows/s (%.1f s)  psql COPY %s rows/s (%.1f s)  ratio %s  peak RSS %s MiB  CPU s: daemon %s, PostgreSQL %s (sink run) / %s (COPY)  load %s' \
+  local pg_sink pg_copy
+  pg_sink=$(awk -v a="$pg1" -v b="$pg0" 'BEGIN { printf "%.2f", a - b }')
+  pg_copy=$(awk -v a="$cpg1" -v b="$cpg0" 'BEGIN { printf "%.2f", a - b }')
+  # CPU µs per row (start-up excluded): what to compare between runs on a shared machine, where rates are noisy.
+  per_row() { awk -v s="$1" -v n="$count" 'BEGIN { printf "%.2f", (n > 0) ? s * 1e6 / n : 0 }'; }
+  result[$profile]=$(printf '%-6s rows %s (dead letters %s)  sink %s rows/s (%.1f s)  psql COPY %s rows/s (%.1f s)  ratio %s  peak RSS %s MiB  CPU s: daemon %s, PostgreSQL %s (sink run) / %s (COPY)  CPU µs/row: daemon %s, PostgreSQL %s (sink run) / %s (COPY)  load %s' \
     "$profile" "$count" "$dead" "$sink_rate" "$sink_seconds" "$copy_rate" "$copy_seconds" \
     "$(awk -v a="$sink_rate" -v b="$copy_rate" 'BEGIN { printf "%.2f", a / b }')" "$hwm" \
-    "$daemon_cpu" "$(awk -v a="$pg1" -v b="$pg0" 'BEGIN { printf "%.1f", a - b }')" \
-    "$(awk -v a="$cpg1" -v b="$cpg0" 'BEGIN { printf "%.1f", a - b }')" "$(load)")
+    "$daemon_cpu" "$pg_sink" "$pg_copy" "$(per_row "$daemon_cpu")" "$(per_row "$pg_sink")" "$(per_row "$pg_copy")" "$(load)")
+  ratio[$profile]=$(awk -v a="$sink_rate" -v b="$copy_rate" 'BEGIN { printf "%.2f", a / b }')
+  daemon_us[$profile]=$(per_row "$daemon_cpu")
   say "${result[$profile]}"
   psql_db postgres -c "DROP DATABASE $copydb" >/dev/null
   rm -f "$work"/*.csv
@@ -447,3 +479,4 @@ fi
 echo
 echo "=== xraysink bench ($(nproc) cores, $(date -u +%FT%TZ), load $(cat /proc/loadavg | cut -d' ' -f1-3)) ==="
 for k in "${!result[@]}"; do echo "${result[$k]}"; done
+for k in "${!ratio[@]}"; do echo "headline $k: ratio sink/COPY ${ratio[$k]}, daemon CPU ${daemon_us[$k]} µs/row"; done

@@ -20,6 +20,9 @@ namespace XraySyslogSink.Pipeline;
 /// Chunks from the spool carry contiguous sequence ranges but arrive in whatever order the parallel parsers
 /// finish; a chunk joins a batch only after its predecessor, so every batch commits a contiguous range and
 /// the checkpoint stored with it means "everything up to here". After a commit the spool may free that range.
+/// The stages overlap: while batch N commits (rows, dead letters and checkpoint in its one transaction), batch
+/// N+1 is collected and prepared (<see cref="IBatchStore.PrepareAsync"/>: its new dimension values resolved on
+/// another connection); N+1 starts committing only once N has committed, so commits stay in sequence order.
 /// </remarks>
 internal sealed partial class BatchingWriter : IHostedService, IDisposable
 {
@@ -30,10 +33,12 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<BatchingWriter> _logger;
     private readonly CancellationTokenSource _abort = new();
-    private readonly List<RecordChunk> _batch = [];
     private readonly ISpoolProgress? _spool;
-
-    private readonly RetryBackoff _backoff;
+    private readonly RetryBackoff _prepareBackoff;
+    private readonly RetryBackoff _commitBackoff;
+    private List<RecordChunk> _batch = [];
+    private Task _committing = Task.CompletedTask;
+    private int _committingRows;
     private ChunkReorderBuffer? _order;
     private long _batchLastSequence;
     private int _batchRows;
@@ -56,7 +61,8 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
         _metrics = metrics;
         _timeProvider = timeProvider;
         _logger = logger;
-        _backoff = new RetryBackoff(_options.RetryInitialDelay, _options.RetryMaxDelay, timeProvider);
+        _prepareBackoff = new RetryBackoff(_options.RetryInitialDelay, _options.RetryMaxDelay, timeProvider);
+        _commitBackoff = new RetryBackoff(_options.RetryInitialDelay, _options.RetryMaxDelay, timeProvider);
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -78,7 +84,7 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             await _abort.CancelAsync();
-            LogShutdownTimedOut(_batchRows + _channels.Records.Reader.Count);
+            LogShutdownTimedOut(_batchRows + Volatile.Read(ref _committingRows) + _channels.Records.Reader.Count);
             throw;
         }
     }
@@ -105,6 +111,7 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
 
                 if (!more && _batch.Count == 0 && !reader.TryPeek(out _))
                 {
+                    await _committing;
                     ReleaseEarlyChunks();
                     return;
                 }
@@ -192,41 +199,62 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
 
     private bool IntervalElapsed() => _timeProvider.GetElapsedTime(_batchStartedAt) >= _options.FlushInterval;
 
+    /// <summary>
+    /// Prepares the collected batch (retried until it succeeds), waits until the previous batch has committed and
+    /// starts this one's commit without waiting for it, so the next batch is collected and prepared meanwhile.
+    /// </summary>
     private async Task FlushAsync()
     {
-        _backoff.Reset();
+        List<RecordChunk> chunks = _batch;
+        int rows = _batchRows;
+        long lastSequence = _batchLastSequence;
+        PreparedBatch prepared = await UntilDoneAsync(() => _store.PrepareAsync(chunks, _abort.Token), rows, _prepareBackoff);
+        await _committing;
+        _batch = [];
+        _batchRows = 0;
+        Volatile.Write(ref _committingRows, rows);
+        _committing = CommitAsync(prepared, rows, lastSequence);
+    }
+
+    private async Task CommitAsync(PreparedBatch batch, int rows, long lastSequence)
+    {
+        long started = Stopwatch.GetTimestamp();
+        FlushResult result = await UntilDoneAsync(() => _store.CommitAsync(batch, _abort.Token), rows, _commitBackoff);
+        _metrics.BatchFlushed(result.RowsWritten, Stopwatch.GetElapsedTime(started));
+        DateTimeOffset committedAt = _timeProvider.GetUtcNow();
+        if (result.RowsRejected > 0)
+        {
+            _metrics.LineDeadLettered(DeadLetterReasons.DatabaseRejectedRow, result.RowsRejected);
+        }
+
+        foreach (RecordChunk chunk in batch.Chunks)
+        {
+            _metrics.RowsCommitted(chunk.Records, committedAt);
+            chunk.Release();
+        }
+
+        Volatile.Write(ref _committingRows, 0);
+        if (lastSequence > 0)
+        {
+            _spool?.Committed(lastSequence);
+        }
+    }
+
+    /// <summary>Runs <paramref name="attempt"/> until it succeeds, waiting with back-off after each failure.</summary>
+    private async Task<T> UntilDoneAsync<T>(Func<Task<T>> attempt, int rows, RetryBackoff backoff)
+    {
+        backoff.Reset();
         while (true)
         {
-            long started = Stopwatch.GetTimestamp();
             try
             {
-                FlushResult result = await _store.WriteBatchAsync(_batch, _abort.Token);
-                _metrics.BatchFlushed(result.RowsWritten, Stopwatch.GetElapsedTime(started));
-                DateTimeOffset committedAt = _timeProvider.GetUtcNow();
-                if (result.RowsRejected > 0)
+                T result = await attempt();
+                if (backoff.Attempt > 1)
                 {
-                    _metrics.LineDeadLettered(DeadLetterReasons.DatabaseRejectedRow, result.RowsRejected);
+                    LogRecovered(backoff.Attempt);
                 }
 
-                if (_backoff.Attempt > 1)
-                {
-                    LogRecovered(_backoff.Attempt);
-                }
-
-                foreach (RecordChunk chunk in _batch)
-                {
-                    _metrics.RowsCommitted(chunk.Records, committedAt);
-                    chunk.Release();
-                }
-
-                _batch.Clear();
-                _batchRows = 0;
-                if (_batchLastSequence > 0)
-                {
-                    _spool?.Committed(_batchLastSequence);
-                }
-
-                return;
+                return result;
             }
             catch (Exception ex) when (!_abort.IsCancellationRequested)
             {
@@ -234,15 +262,15 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
                 _metrics.FlushFailed(transient);
                 if (transient)
                 {
-                    LogTransientFailure(_batchRows, _backoff.Attempt, _backoff.NextDelay, ex.Message);
+                    LogTransientFailure(rows, backoff.Attempt, backoff.NextDelay, ex.Message);
                 }
                 else
                 {
-                    LogFailure(ex, _batchRows, _backoff.Attempt, _backoff.NextDelay);
+                    LogFailure(ex, rows, backoff.Attempt, backoff.NextDelay);
                 }
 
                 // Unbounded: the batch is retried until it commits; meanwhile the queues fill and the listeners push back.
-                await _backoff.WaitAfterFailureAsync(_abort.Token);
+                await backoff.WaitAfterFailureAsync(_abort.Token);
             }
         }
     }

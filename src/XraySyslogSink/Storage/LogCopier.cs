@@ -9,17 +9,14 @@ internal sealed class LogCopier
 {
     private const string DeadLetterCopySql = "COPY dead_letters (received_at, peer, reason, raw) FROM STDIN (FORMAT BINARY)";
 
-    private const string RowColumns =
-        " (\"timestamp\", source_ip, source_port, action, protocol_id, destination_id, destination_port, inbound_tag_id, outbound_tag_id, user_id)";
-
-    private const string RowColumnsWithNode =
-        " (\"timestamp\", source_ip, source_port, action, protocol_id, destination_id, destination_port, inbound_tag_id, outbound_tag_id, user_id, node_id)";
-
-    private readonly SourceAddressCache _addresses = new();
+    private readonly CopyRowEncoder _encoder = new();
 
     /// <summary>
     /// Copies <paramref name="rows"/> into <paramref name="table"/>, normally the day's own partition: skipping
     /// tuple routing through the parent is faster, and the partition inherited the parent's <c>id</c> default.
+    /// The rows are encoded by <see cref="CopyRowEncoder"/> and sent in pieces of its buffer; a row the server
+    /// refuses surfaces as a <see cref="PostgresException"/> when the COPY completes. <paramref name="nodes"/>:
+    /// the rows carry <c>node_id</c> too.
     /// </summary>
     public async Task CopyRowsAsync(
         NpgsqlConnection connection,
@@ -29,49 +26,33 @@ internal sealed class LogCopier
         bool nodes,
         CancellationToken cancellationToken)
     {
-        // The table name comes from PartitionManager (built from a date), never from input.
-        string sql = "COPY " + table
-            + (nodes ? RowColumnsWithNode : RowColumns) + " FROM STDIN (FORMAT BINARY)";
-
-        await using NpgsqlBinaryImporter importer = await connection.BeginBinaryImportAsync(sql, cancellationToken);
-        foreach (RowRef row in rows)
+        _encoder.Clear();
+        await using NpgsqlRawCopyStream copy = await connection.BeginRawBinaryCopyAsync(CopyRowEncoder.CopyRowsSql(table, nodes), cancellationToken);
+        try
         {
-            AccessRecord record = chunks[row.Chunk].Records[row.Index];
-            await importer.StartRowAsync(cancellationToken);
-            await importer.WriteAsync(PostgresLogStore.AsUtc(record.TimestampUtc), NpgsqlDbType.TimestampTz, cancellationToken);
-            if (record.SourceIp.HasValue)
+            _encoder.WriteHeader();
+            foreach (RowRef row in rows)
             {
-                await importer.WriteAsync(_addresses.Get(record.SourceIp), NpgsqlDbType.Inet, cancellationToken);
-            }
-            else
-            {
-                // NOT NULL column: the server rejects the row and it becomes a dead letter.
-                await importer.WriteNullAsync(cancellationToken);
+                if (!_encoder.HasRoomForRow)
+                {
+                    await copy.WriteAsync(_encoder.Written, cancellationToken);
+                    _encoder.Clear();
+                }
+
+                _encoder.WriteRow(in chunks[row.Chunk].Records[row.Index], nodes);
             }
 
-            await importer.WriteAsync(record.SourcePort, NpgsqlDbType.Integer, cancellationToken);
-            await WriteTextAsync(importer, PostgresLogStore.ActionText(record.Action), cancellationToken);
-            await WriteIdAsync(importer, record.Protocol, cancellationToken);
-            await WriteIdAsync(importer, record.Destination, cancellationToken);
-            if (record.DestinationPort < 0)
-            {
-                await importer.WriteNullAsync(cancellationToken);
-            }
-            else
-            {
-                await importer.WriteAsync(record.DestinationPort, NpgsqlDbType.Integer, cancellationToken);
-            }
-
-            await WriteIdAsync(importer, record.InboundTag, cancellationToken);
-            await WriteIdAsync(importer, record.OutboundTag, cancellationToken);
-            await WriteIdAsync(importer, record.User, cancellationToken);
-            if (nodes)
-            {
-                await WriteIdAsync(importer, record.Node, cancellationToken);
-            }
+            _encoder.WriteTrailer();
+            await copy.WriteAsync(_encoder.Written, cancellationToken);
+            _encoder.Clear();
         }
-
-        await importer.CompleteAsync(cancellationToken);
+        catch
+        {
+            // Nothing of a COPY cut short may complete; the transaction around it rolls back as well.
+            _encoder.Clear();
+            await CancelQuietlyAsync(copy);
+            throw;
+        }
     }
 
     public static async Task CopyDeadLettersAsync(NpgsqlConnection connection, IEnumerable<DeadLetter> deadLetters, CancellationToken cancellationToken)
@@ -100,19 +81,15 @@ internal sealed class LogCopier
         await importer.CompleteAsync(cancellationToken);
     }
 
-    private static Task WriteIdAsync(NpgsqlBinaryImporter importer, DimensionValue value, CancellationToken cancellationToken)
+    private static async Task CancelQuietlyAsync(NpgsqlRawCopyStream copy)
     {
-        if (value.IsResolved)
+        try
         {
-            return importer.WriteAsync(value.Id, NpgsqlDbType.Integer, cancellationToken);
+            await copy.CancelAsync();
         }
-
-        // Unresolved texts never get here (they are rejected first), so this is a NULL.
-        return importer.WriteNullAsync(cancellationToken);
+        catch (Exception ex) when (ex is NpgsqlException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The connection is broken or the server already refused the COPY: the caller's exception says why.
+        }
     }
-
-    private static Task WriteTextAsync(NpgsqlBinaryImporter importer, string? value, CancellationToken cancellationToken) =>
-        value is null
-            ? importer.WriteNullAsync(cancellationToken)
-            : importer.WriteAsync(value, NpgsqlDbType.Varchar, cancellationToken);
 }

@@ -82,10 +82,46 @@ internal sealed partial class PostgresLogStore : IBatchStore
            AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('logs') AND attname = 'node_id' AND NOT attisdropped)
         """;
 
-    public async Task<FlushResult> WriteBatchAsync(IReadOnlyList<RecordChunk> chunks, CancellationToken cancellationToken)
+    public async Task<FlushResult> WriteBatchAsync(IReadOnlyList<RecordChunk> chunks, CancellationToken cancellationToken) =>
+        await CommitAsync(await PrepareAsync(chunks, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Resolves the batch's new dimension values (committed on their own, before any row references them), plans
+    /// its rows by UTC day and creates the days' partitions, on a connection of its own: the writer does this for
+    /// the next batch while <see cref="CommitAsync"/> streams the current one.
+    /// </summary>
+    public async Task<PreparedBatch> PrepareAsync(IReadOnlyList<RecordChunk> chunks, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(chunks);
-        long checkpoint = Checkpoint is null ? 0 : chunks.Max(c => c.LastSequence);
+        long checkpoint = Checkpoint is null || chunks.Count == 0 ? 0 : chunks.Max(c => c.LastSequence);
+        if (chunks.All(c => c.IsEmpty))
+        {
+            return new PlannedBatch(chunks, checkpoint, [], [], new BatchNodes(false, []));
+        }
+
+        await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+
+        // Whether this database attributes rows to nodes (not under Schema:SeedOnly): read once, the schema is
+        // migrated before the writer starts.
+        bool nodes = _nodesStored ??= await HasNodeColumnAsync(connection, cancellationToken);
+        DimensionRejections rejections = await _resolver.ResolveAsync(connection, chunks, NewValues, nodes, cancellationToken);
+        SortedDictionary<int, NodeSighting> activity = nodes ? _nodeActivity.Due(chunks) : [];
+        List<RejectedRow> rejected = [];
+        SortedDictionary<DateOnly, List<RowRef>> days = PlanRows(chunks, rejections, rejected);
+        await _partitions.EnsureAsync(connection, days.Keys, cancellationToken);
+        return new PlannedBatch(chunks, checkpoint, days, rejected, new BatchNodes(nodes, activity));
+    }
+
+    /// <summary>The batch's rows, dead letters and checkpoint in one transaction.</summary>
+    public async Task<FlushResult> CommitAsync(PreparedBatch batch, CancellationToken cancellationToken)
+    {
+        if (batch is not PlannedBatch planned)
+        {
+            throw new ArgumentException("Only a batch this store prepared can be committed by it.", nameof(batch));
+        }
+
+        IReadOnlyList<RecordChunk> chunks = planned.Chunks;
+        long checkpoint = planned.Checkpoint;
         if (chunks.All(c => c.IsEmpty))
         {
             if (checkpoint > 0)
@@ -98,25 +134,22 @@ internal sealed partial class PostgresLogStore : IBatchStore
             return new FlushResult(0, 0, 0);
         }
 
+        // A retry starts again from the rows the dimensions refused: the bisection finds the others again.
+        planned.ForgetBisected();
+        List<RejectedRow> rejected = planned.Rejected;
+        SortedDictionary<DateOnly, List<RowRef>> days = planned.Days;
         await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-
-        // Whether this database attributes rows to nodes (not under Schema:SeedOnly): read once, the schema is
-        // migrated before the writer starts.
-        bool nodes = _nodesStored ??= await HasNodeColumnAsync(connection, cancellationToken);
-        DimensionRejections rejections = await _resolver.ResolveAsync(connection, chunks, NewValues, nodes, cancellationToken);
-        SortedDictionary<int, NodeSighting> activity = nodes ? _nodeActivity.Due(chunks) : [];
-
-        List<RejectedRow> rejected = [];
-        SortedDictionary<DateOnly, List<RowRef>> days = PlanRows(chunks, rejections, rejected);
-        int dimensionRejected = rejected.Count;
-
         int written;
         for (int attempt = 1; ; attempt++)
         {
-            await _partitions.EnsureAsync(connection, days.Keys, cancellationToken);
+            if (attempt > 1 || days.Keys.Any(day => !_partitions.IsKnown(day)))
+            {
+                await _partitions.EnsureAsync(connection, days.Keys, cancellationToken);
+            }
+
             try
             {
-                written = await CommitAsync(connection, chunks, days, rejected, checkpoint, new BatchNodes(nodes, activity), cancellationToken);
+                written = await CommitRowsAsync(connection, chunks, days, rejected, checkpoint, planned.Nodes, cancellationToken);
                 break;
             }
             catch (PostgresException e) when (attempt == 1 && e.SqlState == PostgresErrors.UndefinedTable)
@@ -129,7 +162,7 @@ internal sealed partial class PostgresLogStore : IBatchStore
                 }
 
                 // Rows the bisection rejected in the failed attempt are found again on the next one.
-                rejected.RemoveRange(dimensionRejected, rejected.Count - dimensionRejected);
+                planned.ForgetBisected();
             }
         }
 
@@ -139,8 +172,8 @@ internal sealed partial class PostgresLogStore : IBatchStore
             return new FlushResult(0, 0, 0);
         }
 
-        _nodeActivity.Written(activity);
-        CountRowsPerNode(chunks, days, rejected, dimensionRejected);
+        _nodeActivity.Written(planned.Nodes.Activity);
+        CountRowsPerNode(chunks, days, rejected, planned.DimensionRejected);
         int chunkDeadLetters = chunks.Sum(c => c.DeadLetters.Count);
         if (rejected.Count > 0)
         {
@@ -222,7 +255,7 @@ internal sealed partial class PostgresLogStore : IBatchStore
     }
 
     /// <summary>Copies all rows and dead letters in one transaction; on a row error, redoes it finding the poison rows.</summary>
-    private async Task<int> CommitAsync(
+    private async Task<int> CommitRowsAsync(
         NpgsqlConnection connection,
         IReadOnlyList<RecordChunk> chunks,
         SortedDictionary<DateOnly, List<RowRef>> days,
@@ -344,6 +377,26 @@ internal sealed partial class PostgresLogStore : IBatchStore
 
     /// <summary>Whether the batch's rows carry <c>node_id</c>, and the <c>nodes</c> rows it brings up to date.</summary>
     private readonly record struct BatchNodes(bool Stored, SortedDictionary<int, NodeSighting> Activity);
+
+    /// <summary>A batch with its dimension values resolved and its rows planned by day (what <see cref="PrepareAsync"/> returns).</summary>
+    private sealed class PlannedBatch(IReadOnlyList<RecordChunk> chunks, long checkpoint, SortedDictionary<DateOnly, List<RowRef>> days, List<RejectedRow> rejected, BatchNodes nodes)
+        : PreparedBatch(chunks)
+    {
+        /// <summary>The spool sequence the commit advances the checkpoint to (0: none).</summary>
+        public long Checkpoint { get; } = checkpoint;
+
+        public SortedDictionary<DateOnly, List<RowRef>> Days { get; } = days;
+
+        /// <summary>The rows refused by the dimension tables first; the bisection appends after them.</summary>
+        public List<RejectedRow> Rejected { get; } = rejected;
+
+        /// <summary>How many of <see cref="Rejected"/> the dimension tables refused.</summary>
+        public int DimensionRejected { get; } = rejected.Count;
+
+        public BatchNodes Nodes { get; } = nodes;
+
+        public void ForgetBisected() => Rejected.RemoveRange(DimensionRejected, Rejected.Count - DimensionRejected);
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The batch up to sequence {Sequence} was already committed (its COMMIT reply was lost, or another importer wrote it); not written again")]
     private static partial void LogAlreadyCommitted(ILogger logger, long sequence);
