@@ -238,7 +238,8 @@ run_tcp() {
   pg1=$(pg_cpu)
   curl -s "http://127.0.0.1:$metrics_port/metrics" >"$work/metrics-$db.txt" 2>/dev/null || true
   if [[ -n $tracer ]]; then
-    kill -INT "$tracer" 2>/dev/null || true
+    # SIGTERM, not SIGINT: a background job of a script ignores SIGINT. dotnet-trace then ends the session and converts.
+    kill -TERM "$tracer" 2>/dev/null || true
     wait "$tracer" 2>/dev/null || true
     python3 "$here/trace-stages.py" "$work/trace-$db.speedscope.json" "$daemon_cpu" "$count" >&2 || say "[$profile] no stage breakdown (see $work/trace-$db.log)"
   fi

@@ -11,6 +11,14 @@ internal sealed class RecordChunk
 {
     public const int DefaultCapacity = 512;
 
+    /// <summary>
+    /// Record arrays are rented by the parsers and returned by the writer after a commit, in bursts of a whole batch:
+    /// the shared pool keeps only a few per core and let the rest become garbage that had lived long enough to
+    /// reach the oldest generation (full collections, docs/performance.md). This pool keeps as many as the queues
+    /// between the stages hold at most (256 chunks in the record queue and the writer's batches).
+    /// </summary>
+    private static readonly ArrayPool<AccessRecord> RecordArrays = ArrayPool<AccessRecord>.Create(1024 * 1024, 512);
+
     private AccessRecord[] _records;
     private List<DeadLetter>? _deadLetters;
     private IByteBudget? _budget;
@@ -19,7 +27,7 @@ internal sealed class RecordChunk
 
     public RecordChunk(int capacity = DefaultCapacity)
     {
-        _records = ArrayPool<AccessRecord>.Shared.Rent(capacity);
+        _records = RecordArrays.Rent(capacity);
     }
 
     public int Count { get; private set; }
@@ -70,7 +78,8 @@ internal sealed class RecordChunk
     {
         if (Count > 0)
         {
-            Count--;
+            // Cleared, so Release need clear only the slots in use.
+            _records[--Count] = default;
         }
     }
 
@@ -93,11 +102,14 @@ internal sealed class RecordChunk
         _budget = null;
         _heldBytes = 0;
         AccessRecord[] records = _records;
+        int used = Count;
         _records = [];
         Count = 0;
         if (records.Length > 0)
         {
-            ArrayPool<AccessRecord>.Shared.Return(records, clearArray: true);
+            // Only the used slots can hold strings (new dimension values); a pooled array's tail was cleared before.
+            records.AsSpan(0, used).Clear();
+            RecordArrays.Return(records);
         }
     }
 }
