@@ -296,6 +296,13 @@ run_tcp() {
     "$profile" "$count" "$dead" "$sink_rate" "$sink_seconds" "$copy_rate" "$copy_seconds" \
     "$(awk -v a="$sink_rate" -v b="$copy_rate" 'BEGIN { printf "%.2f", a / b }')" "$hwm" \
     "$daemon_cpu" "$pg_sink" "$pg_copy" "$(per_row "$daemon_cpu")" "$(per_row "$pg_sink")" "$(per_row "$pg_copy")" "$(load)")
+  # The runtime's own counters from the daemon's metrics endpoint (start-up included): allocation and GC pauses.
+  local gc; gc=$(awk -v n="$count" '
+    /^dotnet_gc_heap_total_allocated_bytes_total/ { a = $NF }
+    /^dotnet_gc_pause_time_seconds_total/ { p = $NF }
+    /^dotnet_gc_collections_total.*gen2/ { g = $NF }
+    END { printf "allocated %.0f B/row, GC pauses %.2f s, %d gen2 collections", (n > 0) ? a / n : 0, p, g }' "$work/metrics-$db.txt" 2>/dev/null || true)
+  result[$profile]+="  ${gc}"
   ratio[$profile]=$(awk -v a="$sink_rate" -v b="$copy_rate" 'BEGIN { printf "%.2f", a / b }')
   daemon_us[$profile]=$(per_row "$daemon_cpu")
   say "${result[$profile]}"
