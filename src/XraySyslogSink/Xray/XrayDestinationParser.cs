@@ -20,7 +20,9 @@ internal static class XrayDestinationParser
         int defaultPort = -1;
         bool isUrl = false;
 
-        if (to.StartsWith("tcp:"u8) || to.StartsWith("udp:"u8))
+        // A network prefix is followed by host:port; "udp:36196" with nothing after it is the bare host:port
+        // of a Shadowsocks-2022 inbound whose host is a one-label name that reads like a network.
+        if ((to.StartsWith("tcp:"u8) || to.StartsWith("udp:"u8)) && to[4..].Contains((byte)':'))
         {
             protocol = to[..3];
             to = to[4..];

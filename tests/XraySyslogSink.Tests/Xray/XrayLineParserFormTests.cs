@@ -85,6 +85,8 @@ public sealed class XrayLineParserFormTests
         { $"{T} from 1.2.3.4:1 accepted tcp:[2001:db8::2]:443", Accepted(T, "1.2.3.4", 1, "tcp", "2001:db8::2", 443) },
         { $"{T} from 1.2.3.4:1 accepted a.com:443", Accepted(T, "1.2.3.4", 1, "", "a.com", 443) },
         { $"{T} from 1.2.3.4:1 accepted [2001:db8::2]:443", Accepted(T, "1.2.3.4", 1, "", "2001:db8::2", 443) },
+        { $"{T} from 1.2.3.4:1 accepted udp:36196", Accepted(T, "1.2.3.4", 1, "", "udp", 36196) },
+        { $"{T} from 1.2.3.4:1 accepted tcp:443 [in >> out]", Accepted(T, "1.2.3.4", 1, "", "tcp", 443, "in", "out") },
         { $"{T} from 1.2.3.4:1 accepted //a.com:443", Accepted(T, "1.2.3.4", 1, "tcp", "a.com", 443) },
         { $"{T} from 1.2.3.4:1 accepted http://a.com/path?q=1", Accepted(T, "1.2.3.4", 1, "tcp", "a.com", 80) },
         { $"{T} from 1.2.3.4:1 accepted http://a.com:8080/x", Accepted(T, "1.2.3.4", 1, "tcp", "a.com", 8080) },
