@@ -80,19 +80,16 @@ public sealed class AccessRecordBuilderRecoveryTests
             Encoding.UTF8.GetBytes("<13>1 2026-12-02T21:04:47+00:00 vm 2026/12/01 - - [meta sequenceId=\"1\"] 23:59:58.000000 " + Body),
             InetValue.FromIPAddress(IPAddress.Loopback), Transport.Tcp, new DateTimeOffset(2026, 12, 2, 0, 0, 0, TimeSpan.Zero));
         var chunk = new RecordChunk(4096);
-        for (int i = 0; i < 200; i++)
+        long allocated = SteadyStateAllocation.Measure(() =>
         {
-            builder.Append(received, chunk);
-        }
+            for (int i = 0; i < 500; i++)
+            {
+                builder.Append(received, chunk);
+            }
+        });
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 2000; i++)
-        {
-            builder.Append(received, chunk);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Equal(2200, chunk.Count);
+        Assert.Equal(0, allocated);
+        Assert.Equal(500 * (1 + SteadyStateAllocation.Rounds), chunk.Count);
         received.Release();
     }
 

@@ -83,19 +83,15 @@ public sealed class AccessRecordBuilderTimeTests
             .Select(m => ReceivedMessage.Copy(m, InetValue.FromIPAddress(IPAddress.Loopback), Transport.Tcp, new DateTimeOffset(2026, 1, 1, 0, 0, 5, TimeSpan.Zero)))
             .ToArray();
         var chunk = new RecordChunk(4096);
-        for (int i = 0; i < 400; i++)
+        long allocated = SteadyStateAllocation.Measure(() =>
         {
-            builder.Append(received[i % received.Length], chunk);
-        }
+            for (int i = 0; i < 400; i++)
+            {
+                builder.Append(received[i % received.Length], chunk);
+            }
+        });
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 2000; i++)
-        {
-            builder.Append(received[i % received.Length], chunk);
-        }
-
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(2400, chunk.Count);
+        Assert.Equal(400 * (1 + SteadyStateAllocation.Rounds), chunk.Count);
         Assert.Empty(chunk.DeadLetters);
         Assert.Equal(0, allocated);
     }
