@@ -4,10 +4,12 @@ using Microsoft.Extensions.Options;
 using XraySyslogSink.Core;
 using XraySyslogSink.Hosting;
 using XraySyslogSink.Listeners;
+using XraySyslogSink.Tests.Telemetry;
 
 namespace XraySyslogSink.Tests.Hosting;
 
 /// <summary>Invalid settings stop the start with a message that names the key, before anything touches the network or the database.</summary>
+[Collection(MeterProviderCollection.Name)]
 public sealed class ConfigurationTests
 {
     [Theory]

@@ -4,10 +4,12 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using XraySyslogSink.Hosting;
+using XraySyslogSink.Tests.Telemetry;
 
 namespace XraySyslogSink.Tests.Hosting;
 
 /// <summary>The TLS, allow-list and limit settings are checked at start, each failure naming its key.</summary>
+[Collection(MeterProviderCollection.Name)]
 public sealed class SecurityConfigurationTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("xraysink-tls-config-").FullName;

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 namespace XraySyslogSink.Tests.Telemetry;
 
 /// <summary>What /metrics shows: every instrument of the meter, the dashboard's queries and the list in docs/operations.md all agree with it.</summary>
+[Collection(MeterProviderCollection.Name)]
 public sealed partial class MetricsExpositionTests
 {
     private static readonly HashSet<string> PromQlKeywords = new(StringComparer.Ordinal) { "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset", "inf", "nan" };
