@@ -213,9 +213,16 @@ trace_tool() {
   find "${NUGET_PACKAGES:-$HOME/.nuget/packages}/dotnet-trace/$version" -name dotnet-trace.dll | head -1
 }
 
+# Autovacuum off for the two measured runs, back on after: the same rows need the same vacuum and analyze whoever
+# wrote them, but the sink commits as it goes and the COPY once at the end, so an autovacuum worker of the sink's
+# database ran inside the sink's window in one run (0.5 CPU s) and inside the COPY's in another (0.8 CPU s), a
+# tenth of either figure. The latency run turns it on again, as a collector has it.
+autovacuum() { psql_db postgres -c "ALTER SYSTEM SET autovacuum = $1" -c "SELECT pg_reload_conf()" >/dev/null; }
+
 declare -A result ratio daemon_us
 run_tcp() {
   local profile=$1 db="sink_$1" copydb="copy_$1"
+  autovacuum off
   create_db "$db"
   start_daemon "$db" "$profile"
   say "[$profile] sending $lines lines over TCP (load $(load))"
@@ -429,6 +436,7 @@ run_udp() {
 # jitted), then the steady run; the quantiles are of the steady run alone (the histograms' difference).
 run_latency() {
   local db=sink_latency n=$(( latency_rate * latency_seconds )) warm=200000
+  autovacuum on
   create_db "$db"
   start_daemon "$db" fk
   say "latency: warm-up of $warm lines, then $n lines at $latency_rate lines/s over TCP (load $(load))"

@@ -12,7 +12,8 @@ namespace XraySyslogSink.Pipeline;
 
 /// <summary>
 /// Collects record chunks into batches and flushes a batch when it reaches <see cref="WriterOptions.BatchSize"/>
-/// rows or its oldest row has waited <see cref="WriterOptions.FlushInterval"/>. A failed flush keeps the batch
+/// rows or when <see cref="BatchCutPolicy"/> says its oldest row must be committed to stay within
+/// <see cref="WriterOptions.FlushInterval"/> of its receipt. A failed flush keeps the batch
 /// and retries it with exponential back-off; meanwhile nothing more is read, so the queues fill and the
 /// listeners push back. On shutdown it drains the record queue and flushes what is left.
 /// </summary>
@@ -36,13 +37,13 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
     private readonly ISpoolProgress? _spool;
     private readonly RetryBackoff _prepareBackoff;
     private readonly RetryBackoff _commitBackoff;
+    private readonly BatchCutPolicy _cut;
     private List<RecordChunk> _batch = [];
     private Task _committing = Task.CompletedTask;
     private int _committingRows;
     private ChunkReorderBuffer? _order;
     private long _batchLastSequence;
     private int _batchRows;
-    private long _batchStartedAt;
     private Task _loop = Task.CompletedTask;
 
     public BatchingWriter(
@@ -63,6 +64,7 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
         _logger = logger;
         _prepareBackoff = new RetryBackoff(_options.RetryInitialDelay, _options.RetryMaxDelay, timeProvider);
         _commitBackoff = new RetryBackoff(_options.RetryInitialDelay, _options.RetryMaxDelay, timeProvider);
+        _cut = new BatchCutPolicy(_options.FlushInterval, timeProvider);
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -104,7 +106,7 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
                     Accept(chunk);
                 }
 
-                if (_batch.Count > 0 && (!more || _batchRows >= _options.BatchSize || IntervalElapsed()))
+                if (_batch.Count > 0 && (!more || _batchRows >= _options.BatchSize || _cut.Due))
                 {
                     await FlushAsync();
                 }
@@ -123,7 +125,7 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
         }
     }
 
-    /// <summary>Waits until a chunk arrives or, with a batch pending, its interval runs out. False once the queue is completed.</summary>
+    /// <summary>Waits until a chunk arrives or, with a batch pending, it is due to be cut. False once the queue is completed.</summary>
     private async ValueTask<bool> WaitForChunksAsync(ChannelReader<RecordChunk> reader)
     {
         if (_batch.Count == 0)
@@ -131,7 +133,7 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
             return await reader.WaitToReadAsync(_abort.Token);
         }
 
-        TimeSpan remaining = _options.FlushInterval - _timeProvider.GetElapsedTime(_batchStartedAt);
+        TimeSpan remaining = _cut.UntilCut;
         if (remaining <= TimeSpan.Zero)
         {
             return true;
@@ -190,14 +192,27 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
     {
         if (_batch.Count == 0)
         {
-            _batchStartedAt = _timeProvider.GetTimestamp();
+            _cut.Opened(OldestReceipt(chunk.Records));
         }
 
         _batch.Add(chunk);
         _batchRows += chunk.Count + chunk.DeadLetters.Count;
     }
 
-    private bool IntervalElapsed() => _timeProvider.GetElapsedTime(_batchStartedAt) >= _options.FlushInterval;
+    /// <summary>The earliest receipt (UTC ticks) among <paramref name="records"/>; 0 when none has one.</summary>
+    private static long OldestReceipt(ReadOnlySpan<AccessRecord> records)
+    {
+        long oldest = 0;
+        foreach (ref readonly AccessRecord record in records)
+        {
+            if (record.ReceivedAtTicks > 0 && (oldest == 0 || record.ReceivedAtTicks < oldest))
+            {
+                oldest = record.ReceivedAtTicks;
+            }
+        }
+
+        return oldest;
+    }
 
     /// <summary>
     /// Prepares the collected batch (retried until it succeeds), waits until the previous batch has committed and
@@ -205,6 +220,7 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
     /// </summary>
     private async Task FlushAsync()
     {
+        long cutAt = _timeProvider.GetTimestamp();
         List<RecordChunk> chunks = _batch;
         int rows = _batchRows;
         long lastSequence = _batchLastSequence;
@@ -213,15 +229,16 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
         _batch = [];
         _batchRows = 0;
         Volatile.Write(ref _committingRows, rows);
-        _committing = CommitAsync(prepared, rows, lastSequence);
+        _committing = CommitAsync(prepared, rows, lastSequence, cutAt);
     }
 
-    private async Task CommitAsync(PreparedBatch batch, int rows, long lastSequence)
+    private async Task CommitAsync(PreparedBatch batch, int rows, long lastSequence, long cutAt)
     {
         long started = Stopwatch.GetTimestamp();
         FlushResult result = await UntilDoneAsync(() => _store.CommitAsync(batch, _abort.Token), rows, _commitBackoff);
         _metrics.BatchFlushed(result.RowsWritten, Stopwatch.GetElapsedTime(started));
         DateTimeOffset committedAt = _timeProvider.GetUtcNow();
+        _cut.Flushed(_timeProvider.GetElapsedTime(cutAt));
         if (result.RowsRejected > 0)
         {
             _metrics.LineDeadLettered(DeadLetterReasons.DatabaseRejectedRow, result.RowsRejected);

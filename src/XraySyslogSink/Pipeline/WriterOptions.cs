@@ -15,7 +15,11 @@ internal sealed class WriterOptions
     [Range(1, 1_000_000)]
     public int BatchSize { get; set; } = 25_000;
 
-    /// <summary>Longest time a row waits before a flush (default 1 s).</summary>
+    /// <summary>
+    /// About how long after its receipt a row is committed (default 1 s) while the database keeps up: a batch is cut
+    /// when its oldest row's age plus the time recent batches took from cut to commit reaches it
+    /// (<see cref="BatchCutPolicy"/>), or earlier at <see cref="BatchSize"/> rows.
+    /// </summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>First delay before retrying a failed flush (default 250 ms); doubles up to <see cref="RetryMaxDelay"/>.</summary>

@@ -24,9 +24,10 @@ internal sealed class DimensionTable
         // Table and column names are the constants above, never input; values are bound as $1.
         // ORDER BY makes concurrent writers insert (and lock unique-index entries) in the same order,
         // so they wait for each other instead of deadlocking.
-        InsertSql = $"INSERT INTO {table} ({column}) SELECT v FROM unnest($1::text[]) AS t(v) ORDER BY 1 ON CONFLICT ({column}) DO NOTHING";
+        // RETURNING gives the new rows' ids; ON CONFLICT DO NOTHING returns nothing for rows that already existed,
+        // hence SelectSql for those.
+        InsertSql = $"INSERT INTO {table} ({column}) SELECT v FROM unnest($1::text[]) AS t(v) ORDER BY 1 ON CONFLICT ({column}) DO NOTHING RETURNING id, {column}";
 
-        // ON CONFLICT DO NOTHING RETURNING would miss rows that already existed, hence a SELECT.
         SelectSql = $"SELECT id, {column} FROM {table} WHERE {column} = ANY($1::text[])";
     }
 

@@ -86,6 +86,29 @@ public sealed class PostgresLogStoreTests(PostgresServer server, ITestOutputHelp
     }
 
     [Fact]
+    public async Task A_cold_cache_resolves_values_the_table_holds_and_new_ones_in_one_batch()
+    {
+        await using StorageHarness db = await StorageHarness.CreateAsync(server);
+        await db.CreateStore().WriteBatchAsync([StorageHarness.Chunk(StorageHarness.Record(Noon, user: "old@example.com"))], CancellationToken.None);
+        int old = await db.ScalarAsync<int>("SELECT id FROM users WHERE email = 'old@example.com'");
+
+        // Another daemon's caches know nothing: the insert returns the new value's id, a read finds the old one's.
+        DimensionCaches caches = new(new DimensionCacheOptions());
+        FlushResult result = await db.CreateStore(caches).WriteBatchAsync(
+            [StorageHarness.Chunk(StorageHarness.Record(Noon.AddSeconds(1), user: "old@example.com"), StorageHarness.Record(Noon.AddSeconds(2), user: "new@example.com"))],
+            CancellationToken.None);
+
+        Assert.Equal(2, result.RowsWritten);
+        Assert.True(caches.Users.TryGetId("old@example.com", out int cachedOld));
+        Assert.Equal(old, cachedOld);
+        Assert.True(caches.Users.TryGetId("new@example.com", out int cachedNew));
+        Assert.Equal(cachedNew, await db.ScalarAsync<int>("SELECT id FROM users WHERE email = 'new@example.com'"));
+        Assert.Equal(
+            "old@example.com,old@example.com,new@example.com",
+            await db.ScalarAsync<string>("SELECT string_agg(u.email, ',' ORDER BY l.\"timestamp\") FROM logs l JOIN users u ON u.id = l.user_id"));
+    }
+
+    [Fact]
     public async Task Rows_of_two_utc_days_land_in_their_partitions()
     {
         await using StorageHarness db = await StorageHarness.CreateAsync(server);

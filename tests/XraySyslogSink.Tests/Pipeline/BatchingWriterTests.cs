@@ -72,6 +72,20 @@ public sealed class BatchingWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Rows_received_earlier_are_cut_so_they_commit_within_the_interval_of_their_receipt()
+    {
+        // Three rows that spent 600 ms in the spool and the parsers: their batch is cut 400 ms later, not 1 s.
+        RecordChunk chunk = Chunk(3);
+        Received(chunk, _time.GetUtcNow() - TimeSpan.FromMilliseconds(600));
+        await SendAsync(chunk);
+
+        TimeSpan advanced = await AdvanceUntilAsync(() => _store.Flushes.Count > 0);
+
+        Assert.InRange(advanced, TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(450));
+        Assert.Equal(3, _store.Flushes[0]);
+    }
+
+    [Fact]
     public async Task A_failed_flush_keeps_the_batch_and_retries_it_with_back_off()
     {
         _store.FailNext(2);
