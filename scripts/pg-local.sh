@@ -3,6 +3,7 @@
 #   scripts/pg-local.sh start <dir>   -> prints ONLY the connection string on stdout
 #   scripts/pg-local.sh stop <dir>
 # Trust auth on 127.0.0.1 only; data in <dir>/data, socket in <dir>, log in <dir>/postgres.log.
+# XRAYSINK_PG_EXTRA_CONF: more server settings, e.g. "shared_preload_libraries = 'pg_stat_statements'".
 set -euo pipefail
 
 usage() {
@@ -124,6 +125,7 @@ unix_socket_directories = '$dir'
 max_connections = 200
 shared_buffers = 128MB
 logging_collector = off
+${XRAYSINK_PG_EXTRA_CONF:-}
 CONF
     chown postgres: "$data/postgresql.auto.conf" 2>/dev/null || true
     touch "$log"
