@@ -30,6 +30,11 @@
 #   --trace                profile the daemon during the TCP send with dotnet-trace (the repository's tool manifest)
 #                          and print its CPU by pipeline stage (scripts/trace-stages.py); the profiler's own cost
 #                          inflates the CPU figures of that run, so take figures from a run without --trace
+#   --trace-alloc          profile the daemon's allocations instead (dotnet-trace --profile gc-verbose: a sampled
+#                          allocation tick with type and stack about every 100 KB) and print the top types and
+#                          stacks in bytes per row and the collections by generation (tests/XraySyslogSink.AllocationSites)
+#   --daemon-env NAME=VALUE  an environment variable for the daemon only (repeatable), e.g. a runtime setting
+#                          to measure: --daemon-env DOTNET_gcServer=1, --daemon-env DOTNET_GCgen0size=0x4000000
 #   any --Key=Value        passed to the daemon (e.g. --Writer:BatchSize=20000)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -56,6 +61,7 @@ udp_buffer=33554432
 keep=0
 trace=0
 daemon_args=()
+daemon_env=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --lines) lines=$2; lines_set=1; shift 2 ;;
@@ -76,8 +82,10 @@ while [[ $# -gt 0 ]]; do
     --latency-seconds) latency_seconds=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --trace) trace=1; shift ;;
+    --trace-alloc) trace=2; shift ;;
+    --daemon-env) daemon_env+=("$2"); shift 2 ;;
     --*=*) daemon_args+=("$1"); shift ;;
-    *) sed -n '2,33p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,38p' "$0" >&2; exit 2 ;;
   esac
 done
 if [[ $rss10m -eq 1 ]]; then
@@ -115,6 +123,7 @@ conn_for() { echo "${conn/Database=postgres/Database=$1}"; }
 say "building (Release)"
 dotnet build "$root/src/XraySyslogSink" -c Release -v quiet -nologo >&2
 dotnet build "$root/tests/XraySyslogSink.LoadGenerator" -c Release -v quiet -nologo >&2
+[[ $trace -eq 2 ]] && dotnet build "$root/tests/XraySyslogSink.AllocationSites" -c Release -v quiet -nologo >&2
 daemon_dll="$root/src/XraySyslogSink/bin/Release/net10.0/xraysink.dll"
 loadgen=(dotnet "$root/tests/XraySyslogSink.LoadGenerator/bin/Release/net10.0/xraysink-loadgen.dll"
   --users "$users" --endpoints "$endpoints")
@@ -150,7 +159,7 @@ start_daemon() {
   rm -rf "$work/spool-$db"
   # shellcheck disable=SC2046
   # The generated lines carry fixed 2025 dates: widen the live accept window so they all count as rows.
-  dotnet "$daemon_dll" "--ConnectionStrings:Postgres=$(conn_for "$db")" \
+  env "${daemon_env[@]}" dotnet "$daemon_dll" "--ConnectionStrings:Postgres=$(conn_for "$db")" \
     --Listeners:Tcp=127.0.0.1:$port --Listeners:Udp=127.0.0.1:$port --Spool:Directory="$work/spool-$db" --Metrics:Listen=127.0.0.1:$metrics_port \
     --Xray:AcceptWindowBack=3650.00:00:00 $(schema_args "$profile") "${daemon_args[@]}" >"$work/daemon-$db.log" 2>&1 &
   daemon_pid=$!
@@ -181,6 +190,11 @@ wait_rows() {
     echo "SELECT coalesce(max(sequence), 0) FROM spool_checkpoints;" >&"${POLL[1]}"
     read -r seq <&"${POLL[0]}"
     if [[ $seq != "$last" ]]; then last=$seq; last_change=$(now); fi
+    if [[ ! -e $work/metrics-half-$db.txt && $seq -ge $((target / 2)) ]]; then
+      # The runtime counters half-way: what the second half allocates is the steady state, the pools' first fill left out.
+      curl -s "http://127.0.0.1:$metrics_port/metrics" >"$work/metrics-half-$db.txt" 2>/dev/null || true
+      echo "$seq" >"$work/rows-half-$db.txt"
+    fi
     [[ $seq -ge $target ]] && break
     awk -v a="$(now)" -v b="$last_change" -v s="$stall" 'BEGIN { exit !(a - b > s) }' && break
     sleep 0.2
@@ -227,14 +241,20 @@ run_tcp() {
   start_daemon "$db" "$profile"
   say "[$profile] sending $lines lines over TCP (load $(load))"
   local t0 t1 count pg0 pg1 daemon_cpu0 tracer=""
-  if [[ $trace -eq 1 ]]; then
-    dotnet "$(trace_tool)" collect -p "$daemon_pid" --profile dotnet-sampled-thread-time \
-      --format Speedscope -o "$work/trace-$db.nettrace" >"$work/trace-$db.log" 2>&1 </dev/null &
+  if [[ $trace -ne 0 ]]; then
+    if [[ $trace -eq 1 ]]; then
+      dotnet "$(trace_tool)" collect -p "$daemon_pid" --profile dotnet-sampled-thread-time \
+        --format Speedscope -o "$work/trace-$db.nettrace" >"$work/trace-$db.log" 2>&1 </dev/null &
+    else
+      dotnet "$(trace_tool)" collect -p "$daemon_pid" --profile gc-verbose \
+        -o "$work/trace-$db.nettrace" >"$work/trace-$db.log" 2>&1 </dev/null &
+    fi
     tracer=$!
     sleep 3  # the session starts before the first line is sent
   fi
   # Start-up (JIT of the start path, migrations, spool open) is excluded: CPU is counted from here.
   daemon_cpu0=$(cpu_of "$daemon_pid")
+  say "[$profile] start-up (JIT of the start path, migrations, spool open): daemon CPU ${daemon_cpu0} s"
   pg0=$(pg_cpu)
   t0=$(now)
   "${loadgen[@]}" --transport tcp-octet --lines "$lines" --target 127.0.0.1:$port >"$work/loadgen-$db.txt"
@@ -248,7 +268,12 @@ run_tcp() {
     # SIGTERM, not SIGINT: a background job of a script ignores SIGINT. dotnet-trace then ends the session and converts.
     kill -TERM "$tracer" 2>/dev/null || true
     wait "$tracer" 2>/dev/null || true
-    python3 "$here/trace-stages.py" "$work/trace-$db.speedscope.json" "$daemon_cpu" "$count" >&2 || say "[$profile] no stage breakdown (see $work/trace-$db.log)"
+    if [[ $trace -eq 1 ]]; then
+      python3 "$here/trace-stages.py" "$work/trace-$db.speedscope.json" "$daemon_cpu" "$count" >&2 || say "[$profile] no stage breakdown (see $work/trace-$db.log)"
+    else
+      dotnet "$root/tests/XraySyslogSink.AllocationSites/bin/Release/net10.0/xraysink-alloc-sites.dll" \
+        "$work/trace-$db.nettrace" "$count" >&2 || say "[$profile] no allocation sites (see $work/trace-$db.log)"
+    fi
   fi
   local sink_seconds; sink_seconds=$(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }')
   say "[$profile] $(cat "$work/loadgen-$db.txt")"
@@ -310,6 +335,15 @@ run_tcp() {
     /^dotnet_gc_collections_total.*gen2/ { g = $NF }
     END { printf "allocated %.0f B/row, GC pauses %.2f s, %d gen2 collections", (n > 0) ? a / n : 0, p, g }' "$work/metrics-$db.txt" 2>/dev/null || true)
   result[$profile]+="  ${gc}"
+  if [[ -s $work/metrics-half-$db.txt ]]; then
+    local half_rows; half_rows=$(cat "$work/rows-half-$db.txt")
+    result[$profile]+=$(awk -v n="$count" -v h="$half_rows" '
+      FNR == 1 { f++ }
+      /^dotnet_gc_heap_total_allocated_bytes_total/ { a[f] = $NF }
+      /^dotnet_gc_collections_total.*gen2/ { g[f] = $NF }
+      END { if (n > h) printf ", second half %.0f B/row and %d gen2", (a[2] - a[1]) / (n - h), g[2] - g[1] }' \
+      "$work/metrics-half-$db.txt" "$work/metrics-$db.txt" 2>/dev/null || true)
+  fi
   ratio[$profile]=$(awk -v a="$sink_rate" -v b="$copy_rate" 'BEGIN { printf "%.2f", a / b }')
   daemon_us[$profile]=$(per_row "$daemon_cpu")
   say "${result[$profile]}"

@@ -4,7 +4,7 @@ namespace XraySyslogSink.Core;
 
 /// <summary>
 /// One syslog message as the listener received it: its bytes in a buffer rented from
-/// <see cref="ArrayPool{T}.Shared"/> (the consumer returns it with <see cref="Release"/>),
+/// <see cref="MessageBufferPool.Shared"/> (the consumer returns it with <see cref="Release"/>),
 /// the sending peer, the node identity the listener established for it, and when it arrived.
 /// </summary>
 internal readonly struct ReceivedMessage
@@ -51,7 +51,7 @@ internal readonly struct ReceivedMessage
     /// <summary>Copies <paramref name="bytes"/> into a pooled buffer.</summary>
     public static ReceivedMessage Copy(ReadOnlySpan<byte> bytes, InetValue peer, Transport transport, DateTimeOffset receivedAt, NodeIdentity node = default)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(bytes.Length, 1));
+        byte[] buffer = MessageBufferPool.Shared.Rent(bytes.Length);
         bytes.CopyTo(buffer);
         return new ReceivedMessage(buffer, bytes.Length, peer, transport, receivedAt, node);
     }
@@ -60,7 +60,7 @@ internal readonly struct ReceivedMessage
     public static ReceivedMessage Copy(in ReadOnlySequence<byte> bytes, InetValue peer, Transport transport, DateTimeOffset receivedAt, NodeIdentity node = default)
     {
         int length = checked((int)bytes.Length);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        byte[] buffer = MessageBufferPool.Shared.Rent(length);
         bytes.CopyTo(buffer);
         return new ReceivedMessage(buffer, length, peer, transport, receivedAt, node);
     }
@@ -74,7 +74,7 @@ internal readonly struct ReceivedMessage
     {
         if (_buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            MessageBufferPool.Shared.Return(_buffer);
         }
     }
 }

@@ -159,7 +159,13 @@ internal static class SinkHost
             NewValues = CreateNewValueLimit(sp),
             NodeSeries = sp.GetRequiredService<NodeSeries>(),
         });
-        services.AddSingleton(sp => new MessageQueueBudget(Value<PipelineOptions>(sp).MessageQueueBytes));
+        services.AddSingleton(sp =>
+        {
+            long queueBytes = Value<PipelineOptions>(sp).MessageQueueBytes;
+            // The message buffers kept idle for reuse: a quarter of what the queue may hold in use.
+            MessageBufferPool.Shared.MaxRetainedBytes = queueBytes / 4;
+            return new MessageQueueBudget(queueBytes);
+        });
         services.AddSingleton(sp => CreateDeadLetterBudget(Value<PipelineOptions>(sp), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new MessageSpool(
             Value<SpoolOptions>(sp),

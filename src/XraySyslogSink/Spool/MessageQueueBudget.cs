@@ -34,7 +34,7 @@ internal sealed class MessageQueueBudget : IByteBudget
 
     /// <summary>
     /// What a message of <paramref name="length"/> bytes costs in memory: the pooled buffer it was copied into
-    /// (<see cref="System.Buffers.ArrayPool{T}.Shared"/> rents powers of two) and its place in the queue.
+    /// (<see cref="MessageBufferPool"/> hands out powers of two) and its place in the queue.
     /// </summary>
     public static long Cost(int length) => BitOperations.RoundUpToPowerOf2((uint)Math.Max(length, 16)) + 64;
 

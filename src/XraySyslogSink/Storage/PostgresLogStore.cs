@@ -22,6 +22,7 @@ internal sealed partial class PostgresLogStore : IBatchStore
     private readonly DimensionResolver _resolver;
     private readonly PartitionManager _partitions;
     private readonly LogCopier _copier = new();
+    private readonly DayRowsPool _dayRows = new();
     private readonly NodeActivity _nodeActivity = new();
     private NodeTally? _nodeRows;
     private bool? _nodesStored;
@@ -107,7 +108,7 @@ internal sealed partial class PostgresLogStore : IBatchStore
         DimensionRejections rejections = await _resolver.ResolveAsync(connection, chunks, NewValues, nodes, cancellationToken);
         SortedDictionary<int, NodeSighting> activity = nodes ? _nodeActivity.Due(chunks) : [];
         List<RejectedRow> rejected = [];
-        SortedDictionary<DateOnly, List<RowRef>> days = PlanRows(chunks, rejections, rejected);
+        SortedDictionary<DateOnly, DayRows> days = PlanRows(chunks, rejections, rejected);
         await _partitions.EnsureAsync(connection, days.Keys, cancellationToken);
         return new PlannedBatch(chunks, checkpoint, days, rejected, new BatchNodes(nodes, activity));
     }
@@ -137,7 +138,7 @@ internal sealed partial class PostgresLogStore : IBatchStore
         // A retry starts again from the rows the dimensions refused: the bisection finds the others again.
         planned.ForgetBisected();
         List<RejectedRow> rejected = planned.Rejected;
-        SortedDictionary<DateOnly, List<RowRef>> days = planned.Days;
+        SortedDictionary<DateOnly, DayRows> days = planned.Days;
         await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         int written;
         for (int attempt = 1; ; attempt++)
@@ -169,11 +170,14 @@ internal sealed partial class PostgresLogStore : IBatchStore
         if (written == AlreadyCommitted)
         {
             LogAlreadyCommitted(_logger, checkpoint);
+            ReturnDayRows(days);
             return new FlushResult(0, 0, 0);
         }
 
         _nodeActivity.Written(planned.Nodes.Activity);
         CountRowsPerNode(chunks, days, rejected, planned.DimensionRejected);
+        // The batch is done (the writer retries only a failed commit): its row lists serve the next batches.
+        ReturnDayRows(days);
         int chunkDeadLetters = chunks.Sum(c => c.DeadLetters.Count);
         if (rejected.Count > 0)
         {
@@ -199,9 +203,9 @@ internal sealed partial class PostgresLogStore : IBatchStore
     };
 
     /// <summary>Groups copyable rows by UTC day (one partition each); rows with refused dimensions go to <paramref name="rejected"/>.</summary>
-    private static SortedDictionary<DateOnly, List<RowRef>> PlanRows(IReadOnlyList<RecordChunk> chunks, DimensionRejections rejections, List<RejectedRow> rejected)
+    private SortedDictionary<DateOnly, DayRows> PlanRows(IReadOnlyList<RecordChunk> chunks, DimensionRejections rejections, List<RejectedRow> rejected)
     {
-        SortedDictionary<DateOnly, List<RowRef>> days = [];
+        SortedDictionary<DateOnly, DayRows> days = [];
         for (int c = 0; c < chunks.Count; c++)
         {
             Span<AccessRecord> records = chunks[c].Records;
@@ -215,9 +219,9 @@ internal sealed partial class PostgresLogStore : IBatchStore
                 }
 
                 DateOnly day = PartitionManager.DayOf(AsUtc(record.TimestampUtc));
-                if (!days.TryGetValue(day, out List<RowRef>? rows))
+                if (!days.TryGetValue(day, out DayRows? rows))
                 {
-                    rows = new List<RowRef>(records.Length);
+                    rows = _dayRows.Rent();
                     days.Add(day, rows);
                 }
 
@@ -228,8 +232,16 @@ internal sealed partial class PostgresLogStore : IBatchStore
         return days;
     }
 
+    private void ReturnDayRows(SortedDictionary<DateOnly, DayRows> days)
+    {
+        foreach (DayRows rows in days.Values)
+        {
+            _dayRows.Return(rows);
+        }
+    }
+
     /// <summary>Adds the committed rows to the per-node counts: every planned row but those the bisection refused.</summary>
-    private void CountRowsPerNode(IReadOnlyList<RecordChunk> chunks, SortedDictionary<DateOnly, List<RowRef>> days, List<RejectedRow> rejected, int dimensionRejected)
+    private void CountRowsPerNode(IReadOnlyList<RecordChunk> chunks, SortedDictionary<DateOnly, DayRows> days, List<RejectedRow> rejected, int dimensionRejected)
     {
         if (NodeSeries is null)
         {
@@ -237,9 +249,9 @@ internal sealed partial class PostgresLogStore : IBatchStore
         }
 
         _nodeRows ??= new NodeTally(NodeSeries);
-        foreach (List<RowRef> rows in days.Values)
+        foreach (DayRows rows in days.Values)
         {
-            foreach (RowRef row in rows)
+            foreach (RowRef row in rows.Segment)
             {
                 _nodeRows.Rows(chunks[row.Chunk].Records[row.Index].NodeSlot, 1);
             }
@@ -258,7 +270,7 @@ internal sealed partial class PostgresLogStore : IBatchStore
     private async Task<int> CommitRowsAsync(
         NpgsqlConnection connection,
         IReadOnlyList<RecordChunk> chunks,
-        SortedDictionary<DateOnly, List<RowRef>> days,
+        SortedDictionary<DateOnly, DayRows> days,
         List<RejectedRow> rejected,
         long checkpoint,
         BatchNodes nodes,
@@ -274,9 +286,9 @@ internal sealed partial class PostgresLogStore : IBatchStore
             }
 
             int written = 0;
-            foreach ((DateOnly day, List<RowRef> rows) in days)
+            foreach ((DateOnly day, DayRows rows) in days)
             {
-                await _copier.CopyRowsAsync(connection, _partitions.TargetFor(day), chunks, ToSegment(rows), nodes.Stored, cancellationToken);
+                await _copier.CopyRowsAsync(connection, _partitions.TargetFor(day), chunks, rows.Segment, nodes.Stored, cancellationToken);
                 written += rows.Count;
             }
 
@@ -300,9 +312,9 @@ internal sealed partial class PostgresLogStore : IBatchStore
             }
 
             int written = 0;
-            foreach ((DateOnly day, List<RowRef> rows) in days)
+            foreach ((DateOnly day, DayRows rows) in days)
             {
-                written += await CopyBisectingAsync(connection, transaction, day, chunks, ToSegment(rows), rejected, nodes.Stored, cancellationToken);
+                written += await CopyBisectingAsync(connection, transaction, day, chunks, rows.Segment, rejected, nodes.Stored, cancellationToken);
             }
 
             await NodeActivity.WriteAsync(connection, transaction, nodes.Activity, cancellationToken);
@@ -373,19 +385,17 @@ internal sealed partial class PostgresLogStore : IBatchStore
         return new DeadLetter(now, default, row.Reason, RowRenderer.Render(record));
     }
 
-    private static ArraySegment<RowRef> ToSegment(List<RowRef> rows) => rows.ToArray();
-
     /// <summary>Whether the batch's rows carry <c>node_id</c>, and the <c>nodes</c> rows it brings up to date.</summary>
     private readonly record struct BatchNodes(bool Stored, SortedDictionary<int, NodeSighting> Activity);
 
     /// <summary>A batch with its dimension values resolved and its rows planned by day (what <see cref="PrepareAsync"/> returns).</summary>
-    private sealed class PlannedBatch(IReadOnlyList<RecordChunk> chunks, long checkpoint, SortedDictionary<DateOnly, List<RowRef>> days, List<RejectedRow> rejected, BatchNodes nodes)
+    private sealed class PlannedBatch(IReadOnlyList<RecordChunk> chunks, long checkpoint, SortedDictionary<DateOnly, DayRows> days, List<RejectedRow> rejected, BatchNodes nodes)
         : PreparedBatch(chunks)
     {
         /// <summary>The spool sequence the commit advances the checkpoint to (0: none).</summary>
         public long Checkpoint { get; } = checkpoint;
 
-        public SortedDictionary<DateOnly, List<RowRef>> Days { get; } = days;
+        public SortedDictionary<DateOnly, DayRows> Days { get; } = days;
 
         /// <summary>The rows refused by the dimension tables first; the bisection appends after them.</summary>
         public List<RejectedRow> Rejected { get; } = rejected;
