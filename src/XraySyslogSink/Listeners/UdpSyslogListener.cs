@@ -13,15 +13,13 @@ namespace XraySyslogSink.Listeners;
 /// <summary>
 /// Receives syslog over UDP: one datagram is one message. <c>Listeners:UdpReceivers</c> sockets share the port
 /// (<see cref="UdpSocketGroup"/>), each read by its own thread with blocking receives: no async machinery or thread
-/// pool hop per datagram. A loop never waits for the pipeline: when the spool is full the datagram is dropped and
+/// pool hop per datagram, and several datagrams per system call where the system allows (<see cref="UdpBatchReceiver"/>). A loop never waits for the pipeline: when the spool is full the datagram is dropped and
 /// counted, because a UDP sender cannot be slowed down and a stalled loop would only move the loss into the kernel,
 /// uncounted. Messages of one sender keep their order (the kernel sends a sender to one socket); messages of
 /// different senders may interleave differently from their arrival.
 /// </summary>
 internal sealed partial class UdpSyslogListener : IListener
 {
-    // The largest UDP payload; receiving into a buffer this size lets oversize datagrams be recognised.
-    private const int MaxDatagramSize = 65_535;
     private const string SourceNotAllowed = ConnectionAdmission.SourceNotAllowed;
     private const string SpoolFull = "spool_full";
 
@@ -127,19 +125,14 @@ internal sealed partial class UdpSyslogListener : IListener
 
     private void ReceiveLoop(Socket socket, UdpReceiveTally tally)
     {
-        byte[] buffer = GC.AllocateUninitializedArray<byte>(MaxDatagramSize, pinned: true);
-        var peerAddress = new SocketAddress(socket.AddressFamily);
+        // A slot one byte larger than the largest message accepted: a datagram that fills it is oversize.
+        var receiver = new UdpBatchReceiver(_maxMessageSize + 1, socket.AddressFamily);
         while (!_stopping)
         {
-            int received;
+            int count;
             try
             {
-                received = socket.ReceiveFrom(buffer, SocketFlags.None, peerAddress);
-            }
-            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
-            {
-                tally.Report();
-                continue;
+                count = receiver.Receive(socket);
             }
             catch (Exception ex) when (_stopping && ex is SocketException or ObjectDisposedException)
             {
@@ -152,26 +145,31 @@ internal sealed partial class UdpSyslogListener : IListener
                 continue;
             }
 
-            if (!_stopping)
+            if (count == 0)
             {
-                Take(buffer.AsSpan(0, received), peerAddress, tally);
+                tally.Report();
+                continue;
+            }
+
+            for (int i = 0; i < count && !_stopping; i++)
+            {
+                Take(receiver.Datagram(i), receiver.Length(i), receiver.Peer(i), tally);
             }
         }
 
         tally.Report();
     }
 
-    private void Take(ReadOnlySpan<byte> received, SocketAddress peerAddress, UdpReceiveTally tally)
+    private void Take(ReadOnlySpan<byte> received, int length, InetValue peer, UdpReceiveTally tally)
     {
-        InetValue peer = PeerOf(peerAddress);
         if (!_sources.For(ListenerKind.Udp).Allows(peer))
         {
             tally.NotAllowed();
             return;
         }
 
-        tally.Received(received.Length);
-        if (received.Length > _maxMessageSize)
+        tally.Received(length);
+        if (length > _maxMessageSize)
         {
             _metrics.MessageOversize(Transport.Udp);
             return;
