@@ -76,7 +76,9 @@ public class CopyEncodingBenchmarks
 
 /// <summary>
 /// The spool's per-message work under its lock: the record header, the payload copy and the record's
-/// HMAC-SHA256 (<see cref="SpoolRecord.WriteMessage"/>), and the MAC alone, for the load generator's messages.
+/// HMAC-SHA256 (<see cref="SpoolRecord.WriteMessage"/>), and the MAC alone, for the load generator's messages;
+/// and the replay's check of a record read back: by its MAC, or by the digest the writer kept
+/// (<see cref="RecentRecordDigests"/>), and what keeping that digest costs the writer.
 /// </summary>
 [MemoryDiagnoser]
 public class SpoolRecordBenchmarks
@@ -84,6 +86,9 @@ public class SpoolRecordBenchmarks
     private readonly byte[] _destination = new byte[64 * 1024];
     private RecordMac _mac = null!;
     private ReceivedMessage[] _messages = [];
+    private byte[] _records = [];
+    private int[] _offsets = [];
+    private RecentRecordDigests _digests = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -91,6 +96,17 @@ public class SpoolRecordBenchmarks
         _mac = new SpoolKey(new byte[32]).CreateMac();
         DateTimeOffset now = new(2025, 6, 30, 23, 59, 50, TimeSpan.Zero);
         _messages = [.. Lines.Messages(HeaderStyle.Rfc5424).Select(m => ReceivedMessage.Copy(m, InetValue.FromIPv4(0x7F000001), Transport.Tcp, now))];
+        _records = new byte[_messages.Sum(m => SpoolRecord.SizeOf(m))];
+        _offsets = new int[_messages.Length];
+        _digests = new RecentRecordDigests(RecentRecordDigests.MaxCapacity);
+        int offset = 0;
+        for (int i = 0; i < _messages.Length; i++)
+        {
+            _offsets[i] = offset;
+            int size = SpoolRecord.WriteMessage(_records.AsSpan(offset), i + 1, _messages[i], _mac);
+            _digests.Remember(i + 1, offset, _records.AsSpan(offset, size));
+            offset += size;
+        }
     }
 
     [GlobalCleanup]
@@ -123,5 +139,40 @@ public class SpoolRecordBenchmarks
         }
 
         return sum;
+    }
+
+    /// <summary>ns per message: what the writer adds to keep a record's digest for the replay.</summary>
+    [Benchmark(OperationsPerInvoke = Lines.Count)]
+    public int RememberDigest()
+    {
+        for (int i = 0; i < _offsets.Length; i++)
+        {
+            int end = i + 1 < _offsets.Length ? _offsets[i + 1] : _records.Length;
+            _digests.Remember(i + 1, _offsets[i], _records.AsSpan(_offsets[i], end - _offsets[i]));
+        }
+
+        return _offsets.Length;
+    }
+
+    /// <summary>ns per message: the replay's check of a record read back, by its MAC (a record appended before a restart).</summary>
+    [Benchmark(OperationsPerInvoke = Lines.Count)]
+    public int ReplayCheckByMac() => ReadAll(null);
+
+    /// <summary>ns per message: the same check by the digest the writer kept (a record appended in this run).</summary>
+    [Benchmark(OperationsPerInvoke = Lines.Count)]
+    public int ReplayCheckByDigest() => ReadAll(_digests);
+
+    private int ReadAll(RecentRecordDigests? digests)
+    {
+        int read = 0;
+        foreach (int offset in _offsets)
+        {
+            if (SpoolRecord.TryRead(_records.AsSpan(offset), _mac, out SpoolRecordView record, digests, offset) == RecordStatus.Valid)
+            {
+                read += record.Size;
+            }
+        }
+
+        return read;
     }
 }

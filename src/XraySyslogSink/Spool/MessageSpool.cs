@@ -158,9 +158,10 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
             recovered = SpoolRecovery.Recover(_fileSystem, found, mac, checkpoint, ledger, _time);
         }
 
-        var writer = new SpoolWriter(_fileSystem, directory, key, ledger, recovered.NextSequence, _options.MaxBytes, _options.EffectiveSegmentBytes, _time, _logger, _options.UdpShare);
+        RecentRecordDigests digests = RecentRecordDigests.ForSpool(_options.MaxBytes);
+        var writer = new SpoolWriter(_fileSystem, directory, key, ledger, recovered.NextSequence, _options.MaxBytes, _options.EffectiveSegmentBytes, _time, _logger, _options.UdpShare, digests);
         var handOff = new HandOffSwitch(_messages, _budget);
-        _state = new SpoolState(_fileSystem, _time, ledger, writer, handOff);
+        _state = new SpoolState(_fileSystem, _time, ledger, writer, handOff, digests);
         writer.WritesRecovered = ReleaseSpaceWaiters;
         _replayer = new SpoolReplayer(_state, _messages, _budget, key, _damage);
         _committedSequence = checkpoint;
@@ -371,6 +372,7 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
         _appended++;
         if (!state.HandOff.TryForward(message, sequence, state.Writer.Active!, recordOffset, out bool startedReplay))
         {
+            state.Writer.RememberLastForReplay();
             message.Release();
             if (startedReplay)
             {

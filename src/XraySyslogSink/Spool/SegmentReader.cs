@@ -28,6 +28,7 @@ internal sealed class SegmentReader : IDisposable
     private readonly ISpoolFile _file;
     private readonly SpoolSegment _segment;
     private readonly RecordMac? _mac;
+    private readonly RecentRecordDigests? _digests;
     private readonly long _upperBound;
     private readonly TimeProvider _time;
     private byte[] _buffer = new byte[256 * 1024];
@@ -45,11 +46,13 @@ internal sealed class SegmentReader : IDisposable
     /// <param name="nextSequence">The sequence number the record at <paramref name="offset"/> should carry.</param>
     /// <param name="upperBound">The highest sequence number the segment can hold (the next segment's first − 1).</param>
     /// <param name="time">The clock bounding received-at times.</param>
-    public SegmentReader(ISpoolFile file, SpoolSegment segment, RecordMac mac, long offset, long nextSequence, long upperBound, TimeProvider time)
+    /// <param name="digests">Digests of the records this process appended (keyed segments): a record matching its own stands for its MAC.</param>
+    public SegmentReader(ISpoolFile file, SpoolSegment segment, RecordMac mac, long offset, long nextSequence, long upperBound, TimeProvider time, RecentRecordDigests? digests = null)
     {
         _file = file;
         _segment = segment;
         _mac = segment.Version == 2 ? mac : null;
+        _digests = digests;
         _bufferOffset = offset;
         _lastAccepted = nextSequence - 1;
         _upperBound = upperBound;
@@ -82,7 +85,7 @@ internal sealed class SegmentReader : IDisposable
             ReadOnlySpan<byte> available = _buffer.AsSpan(_start, _end - _start);
             RecordStatus status = _mac is null
                 ? LegacySpoolRecord.TryRead(available, out record)
-                : SpoolRecord.TryRead(available, _mac, out record);
+                : SpoolRecord.TryRead(available, _mac, out record, _digests, Position);
             if (status == RecordStatus.Incomplete)
             {
                 if (Fill(limit))
@@ -193,7 +196,7 @@ internal sealed class SegmentReader : IDisposable
             }
 
             next = next[claimed..];
-            RecordStatus status = _mac is null ? LegacySpoolRecord.TryRead(next, out SpoolRecordView record) : SpoolRecord.TryRead(next, _mac, out record);
+            RecordStatus status = _mac is null ? LegacySpoolRecord.TryRead(next, out SpoolRecordView record) : SpoolRecord.TryRead(next, _mac, out record, _digests, Position + claimed);
             if (status == RecordStatus.Incomplete && Fill(limit))
             {
                 continue;

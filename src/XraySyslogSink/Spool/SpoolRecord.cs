@@ -92,8 +92,12 @@ internal static class SpoolRecord
         return size;
     }
 
-    /// <summary>Checks the record at the start of <paramref name="source"/>, MAC included.</summary>
-    public static RecordStatus TryRead(ReadOnlySpan<byte> source, RecordMac mac, out SpoolRecordView record)
+    /// <summary>
+    /// Checks the record at the start of <paramref name="source"/>, MAC included; when <paramref name="digests"/>
+    /// holds the digest of the record appended under its number at <paramref name="offset"/> (a file offset) and
+    /// the bytes match it, that stands for the MAC (see <see cref="RecentRecordDigests"/>).
+    /// </summary>
+    public static RecordStatus TryRead(ReadOnlySpan<byte> source, RecordMac mac, out SpoolRecordView record, RecentRecordDigests? digests = null, long offset = 0)
     {
         record = default;
         if (source.Length < 4)
@@ -124,12 +128,12 @@ internal static class SpoolRecord
             return RecordStatus.Incomplete;
         }
 
-        if (!mac.Verify(source[..MacOffset], source[MacEnd..size], source[MacOffset..MacEnd]))
+        long sequence = BinaryPrimitives.ReadInt64LittleEndian(source[28..]);
+        if (digests?.Matches(sequence, offset, source[..size]) != true && !mac.Verify(source[..MacOffset], source[MacEnd..size], source[MacOffset..MacEnd]))
         {
             return RecordStatus.Corrupt;
         }
 
-        long sequence = BinaryPrimitives.ReadInt64LittleEndian(source[28..]);
         if (sequence <= 0 || !TryReadNode(source[7], source[HeaderLength..headerLength], out NodeIdentitySource nodeSource, out ReadOnlySpan<byte> nodeName))
         {
             return RecordStatus.Corrupt;

@@ -116,7 +116,7 @@ internal sealed class SpoolReplayer : IDisposable
             if (_readerSegment != segment || _reader is null || _reader.LastSequence + 1 != handOff.OffsetSequence || _reader.Position < handOff.Offset)
             {
                 _reader?.Dispose();
-                _reader = new SegmentReader(_state.FileSystem.OpenRead(segment.Path), segment, _mac, handOff.Offset, handOff.OffsetSequence, upperBound, _state.Time);
+                _reader = new SegmentReader(_state.FileSystem.OpenRead(segment.Path), segment, _mac, handOff.Offset, handOff.OffsetSequence, upperBound, _state.Time, _state.Digests);
                 _readerSegment = segment;
             }
         }

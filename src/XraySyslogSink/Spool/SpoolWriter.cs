@@ -22,13 +22,18 @@ internal sealed partial class SpoolWriter : IDisposable
     private readonly long _segmentBytes;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly RecentRecordDigests? _digests;
     private byte[] _buffer = new byte[WriteThreshold * 2];
     private int _buffered;
     private bool _fullReported;
     private bool _udpFullReported;
+    private int _lastRecordStart;
+    private int _lastRecordSize;
+    private long _lastRecordOffset;
 
-    public SpoolWriter(ISpoolFileSystem fileSystem, string directory, SpoolKey key, SegmentLedger ledger, long nextSequence, long maxBytes, long segmentBytes, TimeProvider time, ILogger logger, double udpShare = 1.0)
+    public SpoolWriter(ISpoolFileSystem fileSystem, string directory, SpoolKey key, SegmentLedger ledger, long nextSequence, long maxBytes, long segmentBytes, TimeProvider time, ILogger logger, double udpShare = 1.0, RecentRecordDigests? digests = null)
     {
+        _digests = digests;
         _udpMaxBytes = (long)(maxBytes * udpShare);
         _fileSystem = fileSystem;
         _directory = directory;
@@ -111,6 +116,9 @@ internal sealed partial class SpoolWriter : IDisposable
         sequence = NextSequence++;
         recordOffset = active.Length;
         SpoolRecord.WriteMessage(_buffer.AsSpan(_buffered), sequence, message, _mac);
+        _lastRecordStart = _buffered;
+        _lastRecordSize = size;
+        _lastRecordOffset = recordOffset;
         _buffered += size;
         active.Length += size;
         active.LastSequence = sequence;
@@ -122,6 +130,14 @@ internal sealed partial class SpoolWriter : IDisposable
 
         return true;
     }
+
+    /// <summary>
+    /// Keeps the digest of the record the last successful <see cref="TryAppend"/> wrote, which the replay will
+    /// forward, so that it need not compute the record's MAC again. Called before the next append (its bytes are
+    /// still in the buffer, written to the OS or not).
+    /// </summary>
+    public void RememberLastForReplay() =>
+        _digests?.Remember(NextSequence - 1, _lastRecordOffset, _buffer.AsSpan(_lastRecordStart, _lastRecordSize));
 
     /// <summary>Hands the write buffer to the OS. False (the buffer kept, appends refused) when the disk refuses.</summary>
     public bool WriteBuffer()

@@ -11,23 +11,14 @@ namespace XraySyslogSink.Tests.Spool;
 /// </summary>
 public sealed class SpoolCorruptionPropertyTests
 {
-    private sealed record Damage(int File, int Kind, int At, int Length);
-
-    private static readonly Gen<byte[]> Payloads = Gen.Frequency(
-        (6, Gen.Byte.Array[0, 200]),
-        (1, Gen.Long.Select(sequence => Forgery(sequence))));
-
-    private static readonly Gen<Damage> Damages = Gen.Select(Gen.Int[0, 100], Gen.Int[0, 2], Gen.Int[0, int.MaxValue], Gen.Int[1, 300])
-        .Select((file, kind, at, length) => new Damage(file, kind, at, length));
-
     [Fact]
     public void Damaged_spool_files_replay_only_appended_records_and_every_untouched_one()
     {
-        Gen.Select(Payloads.Array[1, 80], Damages.Array[0, 6], Gen.Int[0, 100])
+        Gen.Select(SpoolDamageCases.Payloads.Array[1, 80], SpoolDamageCases.Damages.Array[0, 6], Gen.Int[0, 100])
             .Sample((payloads, damages, checkpointPercent) => RunAsync(payloads, damages, checkpointPercent).GetAwaiter().GetResult(), iter: 150, threads: 1);
     }
 
-    private static async Task RunAsync(byte[][] payloads, Damage[] damages, int checkpointPercent)
+    private static async Task RunAsync(byte[][] payloads, SpoolDamageCases.Damage[] damages, int checkpointPercent)
     {
         var files = new SimulatedFileSystem();
         await using (SpoolHarness writing = await SpoolHarness.OpenAsync(files, checkpoint: 0, queueCapacity: 1024, segmentBytes: 2048))
@@ -44,38 +35,7 @@ public sealed class SpoolCorruptionPropertyTests
         Dictionary<long, (string Path, long Offset, int Size)> places = Places(files);
         Assert.Equal(payloads.Length, places.Count);
         List<string> segments = [.. files.Paths.Where(p => p.EndsWith(".seg", StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
-        var damaged = new Dictionary<string, List<(long From, long To)>>();
-        foreach (Damage damage in damages)
-        {
-            string path = segments[damage.File % segments.Count];
-            byte[] contents = files.Contents(path);
-            if (contents.Length == 0)
-            {
-                continue;
-            }
-
-            int at = damage.At % contents.Length;
-            List<(long, long)> ranges = damaged.GetValueOrDefault(path) ?? [];
-            damaged[path] = ranges;
-            switch (damage.Kind)
-            {
-                case 0:
-                    contents[at] ^= (byte)(1 + (damage.Length % 255));
-                    ranges.Add((at, at + 1));
-                    break;
-                case 1:
-                    int end = Math.Min(contents.Length, at + damage.Length);
-                    Array.Fill(contents, (byte)damage.Length, at, end - at);
-                    ranges.Add((at, end));
-                    break;
-                default:
-                    ranges.Add((at, long.MaxValue));
-                    contents = contents[..at];
-                    break;
-            }
-
-            files.Replace(path, contents);
-        }
+        Dictionary<string, List<(long From, long To)>> damaged = SpoolDamageCases.Apply(files, segments, damages);
 
         long checkpoint = payloads.Length * checkpointPercent / 100;
         await using SpoolHarness restarted = await SpoolHarness.OpenAsync(files, checkpoint, queueCapacity: 8, segmentBytes: 2048);
@@ -94,25 +54,13 @@ public sealed class SpoolCorruptionPropertyTests
         HashSet<long> arrived = [.. replayed.Select(m => m.Sequence)];
         foreach ((long sequence, (string path, long offset, int size)) in places)
         {
-            bool untouched = !damaged.TryGetValue(path, out List<(long From, long To)>? ranges)
-                || ranges.All(r => r.To <= offset || r.From >= offset + size);
-            if (sequence > checkpoint && untouched)
+            if (sequence > checkpoint && SpoolDamageCases.Untouched(damaged, path, offset, size))
             {
                 Assert.Contains(sequence, arrived);
             }
         }
 
         Assert.True(restarted.Spool.LastSequence <= Math.Max(payloads.Length, checkpoint), "numbering must not jump past what was appended");
-    }
-
-    /// <summary>Sender bytes shaped as records of both formats (under a guessed key, and with a correct CRC).</summary>
-    private static byte[] Forgery(long sequence)
-    {
-        using RecordMac guessed = new SpoolKey(new byte[32]).CreateMac();
-        return [
-            .. SpoolRecordTests.Write(Math.Max(1, Math.Abs(sequence % 100)), "forged"u8.ToArray(), guessed),
-            .. SpoolRecordTests.WriteLegacy(Math.Max(1, Math.Abs(sequence % 100)), "forged"u8.ToArray()),
-        ];
     }
 
     private static Dictionary<long, (string Path, long Offset, int Size)> Places(SimulatedFileSystem files)
