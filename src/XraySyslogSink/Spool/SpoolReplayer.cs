@@ -123,7 +123,10 @@ internal sealed class SpoolReplayer : IDisposable
 
         SegmentReader reader = _reader;
         SegmentDamage before = SegmentDamage.Of(reader);
-        bool progressed = false;
+        // The last message forwarded and where the record after it starts: told to the hand-off once per step, not
+        // per message (only this loop reads that position while the replay forwards), to take the lock less often.
+        long lastForwarded = 0;
+        long nextOffset = 0;
         while (reader.TryReadNext(limit, out SpoolRecordView record, out DateTimeOffset receivedAt))
         {
             // Appenders leave NextToForward alone while the replay forwards, so the copy taken above stays current.
@@ -163,14 +166,19 @@ internal sealed class SpoolReplayer : IDisposable
                 }
             }
 
-            progressed = true;
             Interlocked.Increment(ref _replayed);
+            lastForwarded = sequence;
+            nextOffset = reader.Position;
+            forwardFrom = sequence + 1;
+        }
+
+        bool progressed = lastForwarded > 0;
+        if (progressed)
+        {
             lock (_state.Gate)
             {
-                _state.HandOff.Forwarded(sequence, reader.Position);
+                _state.HandOff.Forwarded(lastForwarded, nextOffset);
             }
-
-            forwardFrom = sequence + 1;
         }
 
         if (sealedSegment)
