@@ -91,6 +91,9 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
 
     public long Replayed => _replayer?.Replayed ?? 0;
 
+    /// <summary>Replayed records this run's digests vouched for, so their MACs were not computed again.</summary>
+    internal long ReplayedByDigest => _state?.Digests?.Matched ?? 0;
+
     public long CorruptBytes => _damage.CorruptBytes;
 
     /// <summary>Records that passed their check but broke the sequence rules on replay (never forwarded).</summary>

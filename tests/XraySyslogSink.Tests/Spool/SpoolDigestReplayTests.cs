@@ -47,6 +47,29 @@ public sealed class SpoolDigestReplayTests
     }
 
     [Fact]
+    public async Task The_replay_checks_the_records_of_its_own_run_by_their_digests_and_those_of_an_earlier_run_by_their_MACs()
+    {
+        var files = new SimulatedFileSystem();
+        byte[][] payloads = [.. Enumerable.Range(1, 30).Select(i => System.Text.Encoding.ASCII.GetBytes($"line {i}"))];
+        await using (SpoolHarness spool = await SpoolHarness.OpenAsync(files, checkpoint: 0, queueCapacity: 2))
+        {
+            foreach (byte[] payload in payloads)
+            {
+                Assert.True(spool.TryAppend(payload, out _));
+            }
+
+            Assert.Equal(payloads, (await spool.DrainAsync()).Select(m => m.Payload));
+            Assert.Equal(payloads.Length - 2, spool.Spool.Replayed);
+            Assert.Equal(spool.Spool.Replayed, spool.Spool.ReplayedByDigest);
+        }
+
+        await using SpoolHarness restarted = await SpoolHarness.OpenAsync(files, checkpoint: 0, queueCapacity: 2);
+        Assert.Equal(payloads, (await restarted.DrainAsync()).Select(m => m.Payload));
+        Assert.Equal(payloads.Length, restarted.Spool.Replayed);
+        Assert.Equal(0, restarted.Spool.ReplayedByDigest);
+    }
+
+    [Fact]
     public void Damaged_records_of_this_run_replay_only_appended_records_and_every_untouched_one()
     {
         Gen.Select(SpoolDamageCases.Payloads.Array[1, 80], SpoolDamageCases.Damages.Array[0, 6])
