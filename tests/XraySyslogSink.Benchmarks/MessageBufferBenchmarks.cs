@@ -46,6 +46,24 @@ public class MessageBufferBenchmarks
         }).GetAwaiter().GetResult();
     }
 
+    /// <summary>As the parser workers release them: a block of up to 512 messages at once, one lock for the block.</summary>
+    [Benchmark(OperationsPerInvoke = InFlight)]
+    public void MessageBuffersReleasedInBlocks()
+    {
+        for (int i = 0; i < InFlight; i++)
+        {
+            _messages[i] = ReceivedMessage.Copy(_lines[i % _lines.Length], default, Transport.Tcp, DateTimeOffset.UnixEpoch);
+        }
+
+        Task.Run(() =>
+        {
+            for (int i = 0; i < InFlight; i += RecordChunk.DefaultCapacity)
+            {
+                ReceivedMessage.ReleaseAll(_messages.AsSpan(i, Math.Min(RecordChunk.DefaultCapacity, InFlight - i)));
+            }
+        }).GetAwaiter().GetResult();
+    }
+
     [Benchmark(OperationsPerInvoke = InFlight)]
     public void MessageBuffers()
     {

@@ -111,6 +111,32 @@ internal sealed class MessageBufferPool
     public void Return(byte[] buffer)
     {
         ArgumentNullException.ThrowIfNull(buffer);
+        lock (_gate)
+        {
+            ReturnLocked(buffer);
+        }
+    }
+
+    /// <summary>Takes back the buffers of <paramref name="messages"/> under one lock (a parser worker's block).</summary>
+    public void ReturnAll(ReadOnlySpan<ReceivedMessage> messages)
+    {
+        lock (_gate)
+        {
+            foreach (ref readonly ReceivedMessage message in messages)
+            {
+                if (message.Buffer is { } buffer)
+                {
+                    ReturnLocked(buffer);
+                }
+            }
+        }
+    }
+
+    private static int ClassOf(int size) => BitOperations.Log2((uint)size) - MinShift;
+
+    /// <summary>Keeps <paramref name="buffer"/> if it is of a pooled size and fits, dropping buffers of other sizes to make room.</summary>
+    private void ReturnLocked(byte[] buffer)
+    {
         int size = buffer.Length;
         if (size < MinLength || size > MaxPooledLength || !BitOperations.IsPow2(size))
         {
@@ -118,22 +144,17 @@ internal sealed class MessageBufferPool
         }
 
         int index = ClassOf(size);
-        lock (_gate)
+        while (_retainedBytes + size + Overhead > _maxRetainedBytes)
         {
-            while (_retainedBytes + size + Overhead > _maxRetainedBytes)
+            if (!DropFromLargest(except: index))
             {
-                if (!DropFromLargest(except: index))
-                {
-                    return;
-                }
+                return;
             }
-
-            _classes[index].Push(buffer);
-            _retainedBytes += size + Overhead;
         }
-    }
 
-    private static int ClassOf(int size) => BitOperations.Log2((uint)size) - MinShift;
+        _classes[index].Push(buffer);
+        _retainedBytes += size + Overhead;
+    }
 
     /// <summary>Drops one idle buffer of the size that holds the most bytes (but <paramref name="except"/>); false when there is none.</summary>
     private bool DropFromLargest(int except)

@@ -69,6 +69,19 @@ internal readonly struct ReceivedMessage
     public ReceivedMessage WithSequence(long firstSequence, long sequence) =>
         new(_buffer, Length, Peer, Transport, ReceivedAt, Node, firstSequence, sequence);
 
+    /// <summary>
+    /// Returns the buffers of <paramref name="messages"/> to the pool at once (one lock for all) and clears them;
+    /// none of them must be read afterwards.
+    /// </summary>
+    public static void ReleaseAll(Span<ReceivedMessage> messages)
+    {
+        MessageBufferPool.Shared.ReturnAll(messages);
+        messages.Clear();
+    }
+
+    /// <summary>The buffer the message's bytes are in, for <see cref="MessageBufferPool.ReturnAll"/>.</summary>
+    internal byte[]? Buffer => _buffer;
+
     /// <summary>Returns the buffer to the pool; the message must not be read afterwards.</summary>
     public void Release()
     {

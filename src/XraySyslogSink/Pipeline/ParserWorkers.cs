@@ -113,25 +113,29 @@ internal sealed partial class ParserWorkers : IHostedService
 
                 chunk.CoverSequences(block[0].FirstSequence, block[count - 1].Sequence);
                 long released = 0;
-                for (int i = 0; i < count; i++)
+                try
                 {
-                    ReceivedMessage message = block[i];
-                    block[i] = default;
-                    released += MessageQueueBudget.Cost(message.Length);
-                    try
+                    for (int i = 0; i < count; i++)
                     {
-                        builder.Append(message, chunk);
+                        ReceivedMessage message = block[i];
+                        released += MessageQueueBudget.Cost(message.Length);
+                        try
+                        {
+                            builder.Append(message, chunk);
+                        }
+                        catch (Exception ex)
+                        {
+                            // A parser bug must cost one line, not the worker: keep the line as a dead letter.
+                            LogParserFault(ex);
+                            builder.AppendInternalError(message, chunk);
+                        }
                     }
-                    catch (Exception ex)
-                    {
-                        // A parser bug must cost one line, not the worker: keep the line as a dead letter.
-                        LogParserFault(ex);
-                        builder.AppendInternalError(message, chunk);
-                    }
-                    finally
-                    {
-                        message.Release();
-                    }
+                }
+                finally
+                {
+                    // The block's buffers go back together: one message at a time, the two workers and the replay
+                    // contended for the pool's lock (about a tenth of the daemon's CPU spinning, docs/performance.md).
+                    ReceivedMessage.ReleaseAll(block.AsSpan(0, count));
                 }
 
                 // The chunk holds the messages' cost until the writer has committed it (or dropped it).

@@ -143,11 +143,55 @@ public sealed class MessageBufferPoolTests
     }
 
     [Fact]
+    public void A_block_returned_at_once_keeps_every_buffer()
+    {
+        var pool = new MessageBufferPool(1 << 20);
+        byte[] line = new byte[300];
+        ReceivedMessage[] block = new ReceivedMessage[100];
+        for (int i = 0; i < block.Length; i++)
+        {
+            block[i] = ReceivedMessage.Copy(line, default, Transport.Tcp, DateTimeOffset.UnixEpoch);
+        }
+
+        var buffers = new HashSet<byte[]>(block.Select(m => m.Buffer!), ReferenceEqualityComparer.Instance);
+        pool.ReturnAll(block);
+
+        Assert.Equal(100 * (512 + 32), pool.RetainedBytes);
+        for (int i = 0; i < block.Length; i++)
+        {
+            Assert.Contains(pool.Rent(line.Length), buffers);
+        }
+
+        Assert.Equal(0, pool.Allocated);
+    }
+
+    [Fact]
+    public void Releasing_a_block_clears_its_messages()
+    {
+        ReceivedMessage[] block = [.. Enumerable.Range(0, 10).Select(_ => ReceivedMessage.Copy(new byte[40], default, Transport.Tcp, DateTimeOffset.UnixEpoch))];
+        ReceivedMessage.ReleaseAll(block);
+        Assert.All(block, m => Assert.Null(m.Buffer));
+    }
+
+    [Fact]
     public void Copying_and_releasing_messages_allocates_nothing_once_the_pool_is_warm()
     {
         byte[] line = new byte[280];
         Random.Shared.NextBytes(line);
         Assert.Equal(0, SteadyStateAllocation.Measure(() => CopyAndRelease(line, 100_000)));
+        ReceivedMessage[] block = new ReceivedMessage[512];
+        Assert.Equal(0, SteadyStateAllocation.Measure(() =>
+        {
+            for (int round = 0; round < 200; round++)
+            {
+                for (int i = 0; i < block.Length; i++)
+                {
+                    block[i] = ReceivedMessage.Copy(line, default, Transport.Tcp, DateTimeOffset.UnixEpoch);
+                }
+
+                ReceivedMessage.ReleaseAll(block);
+            }
+        }));
     }
 
     private static void CopyAndRelease(byte[] line, int count)
