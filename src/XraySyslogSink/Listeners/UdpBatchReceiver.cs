@@ -107,20 +107,31 @@ internal sealed class UdpBatchReceiver
 
     /// <summary>The sender of the datagram in slot <paramref name="index"/>.</summary>
     public InetValue Peer(int index) =>
-        _batched ? PeerOf(_names.AsSpan(index * NameStride, NameSize)) : UdpSyslogListener.PeerOf(_singleName);
+        _batched ? PeerOf(_names.AsSpan(index * NameStride, NameSize)) : PeerOf(_singleName);
 
     /// <summary>Reads a Linux <c>sockaddr_in</c>/<c>sockaddr_in6</c> (family in host order, then port and address in network order).</summary>
-    internal static InetValue PeerOf(ReadOnlySpan<byte> sockaddr)
+    internal static InetValue PeerOf(ReadOnlySpan<byte> sockaddr) =>
+        BinaryPrimitives.ReadUInt16LittleEndian(sockaddr) switch
+        {
+            LinuxAfInet => AddressOf(sockaddr, ipv6: false),
+            LinuxAfInet6 => AddressOf(sockaddr, ipv6: true),
+            _ => default,
+        };
+
+    /// <summary>The peer of a one-datagram receive; the family from the address, whose byte layout varies by system.</summary>
+    private static InetValue PeerOf(System.Net.SocketAddress address) => address.Family switch
     {
-        ushort family = BinaryPrimitives.ReadUInt16LittleEndian(sockaddr);
-        if (family == LinuxAfInet)
+        AddressFamily.InterNetwork => AddressOf(address.Buffer.Span, ipv6: false),
+        AddressFamily.InterNetworkV6 => AddressOf(address.Buffer.Span, ipv6: true),
+        _ => default,
+    };
+
+    /// <summary>The address of a <c>sockaddr_in</c> (at byte 4) or <c>sockaddr_in6</c> (at byte 8), an IPv4-mapped one as IPv4; nothing allocated.</summary>
+    private static InetValue AddressOf(ReadOnlySpan<byte> sockaddr, bool ipv6)
+    {
+        if (!ipv6)
         {
             return InetValue.FromIPv4(BinaryPrimitives.ReadUInt32BigEndian(sockaddr.Slice(4, 4)));
-        }
-
-        if (family != LinuxAfInet6)
-        {
-            return default;
         }
 
         ReadOnlySpan<byte> v6 = sockaddr.Slice(8, 16);

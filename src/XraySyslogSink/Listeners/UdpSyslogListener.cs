@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -199,24 +198,6 @@ internal sealed partial class UdpSyslogListener : IListener
         }
 
         return datagram[..end];
-    }
-
-    /// <summary>Reads the peer from the raw sockaddr without allocating an <see cref="IPEndPoint"/> per datagram.</summary>
-    internal static InetValue PeerOf(SocketAddress address)
-    {
-        ReadOnlySpan<byte> raw = address.Buffer.Span;
-        if (address.Family == AddressFamily.InterNetwork)
-        {
-            return InetValue.FromIPv4(BinaryPrimitives.ReadUInt32BigEndian(raw.Slice(4, 4)));
-        }
-
-        // sockaddr_in6: family(2) port(2) flowinfo(4) address(16) scope(4)
-        ReadOnlySpan<byte> v6 = raw.Slice(8, 16);
-        ulong high = BinaryPrimitives.ReadUInt64BigEndian(v6);
-        ulong low = BinaryPrimitives.ReadUInt64BigEndian(v6[8..]);
-        return high == 0 && (low >> 32) == 0xFFFF
-            ? InetValue.FromIPv4((uint)low)
-            : InetValue.FromIPv6(high, low);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Listening for syslog on udp://{EndPoint} ({Receivers} receive sockets, receive buffer {Granted} bytes each)")]
