@@ -75,8 +75,8 @@ public class CopyEncodingBenchmarks
 }
 
 /// <summary>
-/// The spool's per-message work under its lock: the record header, the payload copy and the record's
-/// HMAC-SHA256 (<see cref="SpoolRecord.WriteMessage"/>), and the MAC alone, for the load generator's messages;
+/// The spool's per-message work under its lock: the record header, the payload copy and the record's MAC
+/// (<see cref="SpoolRecord.WriteMessage"/>), and the MAC alone, for the load generator's messages, in each keyed format;
 /// and the replay's check of a record read back: by its MAC, or by the digest the writer kept
 /// (<see cref="RecentRecordDigests"/>), and what keeping that digest costs the writer.
 /// </summary>
@@ -90,10 +90,14 @@ public class SpoolRecordBenchmarks
     private int[] _offsets = [];
     private RecentRecordDigests _digests = null!;
 
+    /// <summary>The record format: 2 (HMAC-SHA256, what earlier releases wrote) or 3 (keyed BLAKE3, what new segments are).</summary>
+    [Params(SpoolSegment.HmacVersion, SpoolSegment.Blake3Version)]
+    public int Format { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
-        _mac = new SpoolKey(new byte[32]).CreateMac();
+        _mac = new SpoolKey(new byte[32]).CreateMac(Format);
         DateTimeOffset now = new(2025, 6, 30, 23, 59, 50, TimeSpan.Zero);
         _messages = [.. Lines.Messages(HeaderStyle.Rfc5424).Select(m => ReceivedMessage.Copy(m, InetValue.FromIPv4(0x7F000001), Transport.Tcp, now))];
         _records = new byte[_messages.Sum(m => SpoolRecord.SizeOf(m))];

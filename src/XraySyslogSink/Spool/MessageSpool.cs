@@ -142,7 +142,7 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
         {
             _directoryLock = _fileSystem.LockDirectory(directory);
             found = SpoolRecovery.Find(_fileSystem, directory);
-            key = SpoolKey.LoadOrCreate(_fileSystem, directory, found.Exists(s => s.Version == 2));
+            key = SpoolKey.LoadOrCreate(_fileSystem, directory, found.Exists(s => s.IsKeyed));
         }
         catch (IOException ex)
         {
@@ -156,13 +156,13 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
         long checkpoint = await _readCheckpoint(cancellationToken);
         var ledger = new SegmentLedger();
         SpoolRecovery.Result recovered;
-        using (RecordMac mac = key.CreateMac())
+        using (RecordMacs macs = key.CreateMacs())
         {
-            recovered = SpoolRecovery.Recover(_fileSystem, found, mac, checkpoint, ledger, _time);
+            recovered = SpoolRecovery.Recover(_fileSystem, found, macs, checkpoint, ledger, _time);
         }
 
         RecentRecordDigests digests = RecentRecordDigests.ForSpool(_options.MaxBytes);
-        var writer = new SpoolWriter(_fileSystem, directory, key, ledger, recovered.NextSequence, _options.MaxBytes, _options.EffectiveSegmentBytes, _time, _logger, _options.UdpShare, digests);
+        var writer = new SpoolWriter(_fileSystem, directory, key, ledger, recovered.NextSequence, _options.MaxBytes, _options.EffectiveSegmentBytes, _time, _logger, _options.UdpShare, digests, _options.SegmentFormat);
         var handOff = new HandOffSwitch(_messages, _budget);
         _state = new SpoolState(_fileSystem, _time, ledger, writer, handOff, digests);
         writer.WritesRecovered = ReleaseSpaceWaiters;

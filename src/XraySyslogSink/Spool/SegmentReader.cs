@@ -4,7 +4,7 @@ namespace XraySyslogSink.Spool;
 /// Reads the message records of one segment in order, from a record boundary on, and decides which to trust.
 /// </summary>
 /// <remarks>
-/// Recovery rules, in order: a record must pass its check (the MAC, or the CRC in an old segment); after a
+/// Recovery rules, in order: a record must pass its check (the MAC of its segment's format, or the CRC in a format-1 segment); after a
 /// record that fails, the reader resyncs by searching for the next record start one byte further on, and every
 /// byte passed over counts as <see cref="CorruptBytes"/>. A record that passes must continue the sequence: its
 /// number lies after the last one accepted and at most one more than the records the skipped bytes could have
@@ -22,12 +22,12 @@ internal sealed class SegmentReader : IDisposable
     /// <summary>Clock skew tolerated ahead of now.</summary>
     public static readonly TimeSpan LatestAhead = TimeSpan.FromMinutes(5);
 
-    private static readonly byte[] KeyedMagic = BitConverter.GetBytes(SpoolRecord.Magic);
-    private static readonly byte[] LegacyMagic = BitConverter.GetBytes(LegacySpoolRecord.Magic);
-
     private readonly ISpoolFile _file;
     private readonly SpoolSegment _segment;
     private readonly RecordMac? _mac;
+
+    /// <summary>The bytes that start every record of the segment's format: what a resync searches for.</summary>
+    private readonly byte[] _magic;
     private readonly RecentRecordDigests? _digests;
     private readonly long _upperBound;
     private readonly TimeProvider _time;
@@ -41,17 +41,18 @@ internal sealed class SegmentReader : IDisposable
 
     /// <param name="file">The segment's file, open for reading (owned by the reader).</param>
     /// <param name="segment">The segment being read.</param>
-    /// <param name="mac">MAC calculator under the spool key (keyed segments).</param>
+    /// <param name="macs">MAC calculators under the spool key: the one of the segment's format checks its records (keyed segments).</param>
     /// <param name="offset">A record boundary: 0, or a <see cref="Position"/> this reader's kind returned.</param>
     /// <param name="nextSequence">The sequence number the record at <paramref name="offset"/> should carry.</param>
     /// <param name="upperBound">The highest sequence number the segment can hold (the next segment's first − 1).</param>
     /// <param name="time">The clock bounding received-at times.</param>
     /// <param name="digests">Digests of the records this process appended (keyed segments): a record matching its own stands for its MAC.</param>
-    public SegmentReader(ISpoolFile file, SpoolSegment segment, RecordMac mac, long offset, long nextSequence, long upperBound, TimeProvider time, RecentRecordDigests? digests = null)
+    public SegmentReader(ISpoolFile file, SpoolSegment segment, RecordMacs macs, long offset, long nextSequence, long upperBound, TimeProvider time, RecentRecordDigests? digests = null)
     {
         _file = file;
         _segment = segment;
-        _mac = segment.Version == 2 ? mac : null;
+        _mac = macs.For(segment.Version);
+        _magic = BitConverter.GetBytes(_mac is null ? LegacySpoolRecord.Magic : SpoolRecord.MagicOf(_mac.Version));
         _digests = digests;
         _bufferOffset = offset;
         _lastAccepted = nextSequence - 1;
@@ -176,7 +177,7 @@ internal sealed class SegmentReader : IDisposable
     private bool SkipToClaimedEnd(long limit)
     {
         ReadOnlySpan<byte> failed = _buffer.AsSpan(_start, _end - _start);
-        int claimed = _mac is null ? LegacySpoolRecord.ClaimedSize(failed) : SpoolRecord.ClaimedSize(failed);
+        int claimed = _mac is null ? LegacySpoolRecord.ClaimedSize(failed) : SpoolRecord.ClaimedSize(failed, _mac.Version);
         if (claimed <= 0)
         {
             return false;
@@ -217,10 +218,9 @@ internal sealed class SegmentReader : IDisposable
     /// <summary>Passes over the record start that failed, up to the next candidate start (or what cannot begin one).</summary>
     private void Resync()
     {
-        byte[] magic = _mac is null ? LegacyMagic : KeyedMagic;
         ReadOnlySpan<byte> after = _buffer.AsSpan(_start + 1, _end - _start - 1);
-        int next = after.IndexOf(magic);
-        int skip = next >= 0 ? next + 1 : Math.Max(1, _end - _start - (magic.Length - 1));
+        int next = after.IndexOf(_magic);
+        int skip = next >= 0 ? next + 1 : Math.Max(1, _end - _start - (_magic.Length - 1));
         _start += skip;
         CorruptBytes += skip;
         _skippedSinceAccepted += skip;

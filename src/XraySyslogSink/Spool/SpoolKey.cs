@@ -4,7 +4,8 @@ namespace XraySyslogSink.Spool;
 
 /// <summary>
 /// The spool's secret: 32 random bytes in <c>spool.key</c> beside the segments (mode 0600), made on first use.
-/// Records carry a MAC under it, so bytes a sender controls can never pass for a record the spool wrote.
+/// Records carry a MAC under it, so bytes a sender controls can never pass for a record the spool wrote: format 2's
+/// HMAC-SHA256 under the key itself, format 3's BLAKE3 under a key derived from it (one key never serves two algorithms).
 /// </summary>
 internal sealed class SpoolKey
 {
@@ -13,6 +14,9 @@ internal sealed class SpoolKey
     private const int Length = 32;
 
     private readonly byte[] _secret;
+
+    /// <summary>The key of format 3's BLAKE3 MAC, derived from <see cref="_secret"/> once (see <see cref="Blake3RecordMac.DeriveKey"/>).</summary>
+    private readonly byte[] _blake3Key;
 
     public SpoolKey(byte[] secret)
     {
@@ -23,6 +27,7 @@ internal sealed class SpoolKey
         }
 
         _secret = secret;
+        _blake3Key = Blake3RecordMac.DeriveKey(secret);
     }
 
     /// <summary>
@@ -37,12 +42,12 @@ internal sealed class SpoolKey
         {
             return secret.Length == Length
                 ? new SpoolKey(secret)
-                : throw new InvalidOperationException($"{path} is damaged ({secret.Length} bytes, not {Length}); restore it, or remove it together with the *.v2.seg files (their lines are then lost).");
+                : throw new InvalidOperationException($"{path} is damaged ({secret.Length} bytes, not {Length}); restore it, or remove it together with the *.v2.seg and *.v3.seg files (their lines are then lost).");
         }
 
         if (keyedSegmentsExist)
         {
-            throw new InvalidOperationException($"{path} is missing but the spool holds segments written under it; restore it, or remove the *.v2.seg files (their lines are then lost).");
+            throw new InvalidOperationException($"{path} is missing but the spool holds segments written under it; restore it, or remove the *.v2.seg and *.v3.seg files (their lines are then lost).");
         }
 
         secret = RandomNumberGenerator.GetBytes(Length);
@@ -50,34 +55,17 @@ internal sealed class SpoolKey
         return new SpoolKey(secret);
     }
 
-    /// <summary>A MAC calculator under this key (one per thread: it keeps state between calls).</summary>
-    public RecordMac CreateMac() => new(_secret);
-}
-
-/// <summary>HMAC-SHA256 truncated to <see cref="Length"/> bytes, over a record with its MAC field left out.</summary>
-internal sealed class RecordMac : IDisposable
-{
-    public const int Length = 16;
-
-    private readonly IncrementalHash _hmac;
-    private readonly byte[] _full = new byte[32];
-
-    public RecordMac(byte[] secret) => _hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, secret);
-
-    public void Compute(ReadOnlySpan<byte> before, ReadOnlySpan<byte> after, Span<byte> destination)
+    /// <summary>
+    /// The MAC calculator of the keyed record format <paramref name="version"/> under this key (one per thread: it
+    /// keeps state between calls).
+    /// </summary>
+    public RecordMac CreateMac(int version) => version switch
     {
-        _hmac.AppendData(before);
-        _hmac.AppendData(after);
-        _hmac.GetHashAndReset(_full);
-        _full.AsSpan(0, Length).CopyTo(destination);
-    }
+        SpoolSegment.HmacVersion => new HmacRecordMac(_secret),
+        SpoolSegment.Blake3Version => new Blake3RecordMac(_blake3Key),
+        _ => throw new ArgumentOutOfRangeException(nameof(version), version, "Not a keyed spool record format."),
+    };
 
-    public bool Verify(ReadOnlySpan<byte> before, ReadOnlySpan<byte> after, ReadOnlySpan<byte> expected)
-    {
-        Span<byte> actual = stackalloc byte[Length];
-        Compute(before, after, actual);
-        return CryptographicOperations.FixedTimeEquals(actual, expected);
-    }
-
-    public void Dispose() => _hmac.Dispose();
+    /// <summary>A MAC calculator for every keyed format, made as each is first needed (one set per thread).</summary>
+    public RecordMacs CreateMacs() => new(this);
 }

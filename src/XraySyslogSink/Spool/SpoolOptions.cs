@@ -46,6 +46,13 @@ internal sealed class SpoolOptions
     /// </summary>
     public string CollectorId { get; set; } = Environment.MachineName;
 
+    /// <summary>
+    /// The record format new segments are written in: always <see cref="SpoolSegment.CurrentVersion"/> in the daemon
+    /// (not a setting: internal, so configuration cannot bind it). Tests write an earlier keyed format with it, to
+    /// hold that format's replay to the same property tests as the current one's.
+    /// </summary>
+    internal int SegmentFormat { get; init; } = SpoolSegment.CurrentVersion;
+
     /// <summary>The segment size in effect: small spools get segments small enough that committed ones can be freed.</summary>
     public long EffectiveSegmentBytes => Math.Min(SegmentBytes, Math.Max(64 * 1024, MaxBytes / 4));
 }

@@ -16,9 +16,9 @@ internal enum SpoolRecordKind : byte
 }
 
 /// <summary>
-/// The keyed record format (version 2), little-endian:
+/// The keyed record formats (versions 2 and 3), little-endian:
 /// <code>
-///  0 magic "XSR2"        4    28 sequence            8
+///  0 magic "XSR2"/"XSR3" 4    28 sequence            8
 ///  4 header length       2    36 received-at ticks   8
 ///  6 kind                1    44 transport           1
 ///  7 flags               1    45 peer               18
@@ -30,14 +30,20 @@ internal enum SpoolRecordKind : byte
 /// (<see cref="ReceivedMessage.Node"/>): source 1, name length 2, name (UTF-8). A record without extensions is
 /// exactly the record of earlier versions (header length 64, flags 0), so their segments replay unchanged; an
 /// earlier reader skips the extension by the header length and replays the message without its node.
-/// The MAC is HMAC-SHA256 under the spool's key (<see cref="SpoolKey"/>) over every byte of the record but the
-/// MAC itself, truncated to 16 bytes: a torn or flipped record fails it, and so does any record-shaped
-/// sequence of bytes a sender put in a payload. The kind byte lets a later version add records of a new kind.
+/// The MAC covers every byte of the record but the MAC itself, truncated to 16 bytes: a torn or flipped record
+/// fails it, and so does any record-shaped sequence of bytes a sender put in a payload. The two versions differ in
+/// the MAC alone (and the magic that names it): version 2's is HMAC-SHA256 under the spool's key
+/// (<see cref="HmacRecordMac"/>), version 3's keyed BLAKE3 under a key derived from it (<see cref="Blake3RecordMac"/>).
+/// The <see cref="RecordMac"/> a caller passes says which version it reads or writes. The kind byte lets a later
+/// version add records of a new kind.
 /// </summary>
 internal static class SpoolRecord
 {
-    /// <summary>"XSR2" read as a little-endian integer.</summary>
-    public const uint Magic = 0x3252_5358;
+    /// <summary>"XSR2" read as a little-endian integer: a record of format 2 (HMAC-SHA256).</summary>
+    public const uint HmacMagic = 0x3252_5358;
+
+    /// <summary>"XSR3" read as a little-endian integer: a record of format 3 (keyed BLAKE3).</summary>
+    public const uint Blake3Magic = 0x3352_5358;
 
     /// <summary>Length of the fixed header: every record's header, without extensions.</summary>
     public const int HeaderLength = 64;
@@ -69,7 +75,7 @@ internal static class SpoolRecord
         ReadOnlySpan<byte> payload = message.Bytes;
         int extension = NodeExtensionLength(message.Node);
         int headerLength = HeaderLength + extension;
-        int size = WriteHeader(destination, SpoolRecordKind.Message, headerLength, payload.Length, sequence, message.ReceivedAt.UtcTicks, message.Transport, message.Peer);
+        int size = WriteHeader(destination, MagicOf(mac.Version), SpoolRecordKind.Message, headerLength, payload.Length, sequence, message.ReceivedAt.UtcTicks, message.Transport, message.Peer);
         if (extension > 0)
         {
             destination[7] = NodeFlag;
@@ -87,7 +93,7 @@ internal static class SpoolRecord
     /// <summary>Writes the segment-start record (<see cref="HeaderLength"/> bytes).</summary>
     public static int WriteSegmentStart(Span<byte> destination, long firstSequence, DateTimeOffset createdAt, RecordMac mac)
     {
-        int size = WriteHeader(destination, SpoolRecordKind.SegmentStart, HeaderLength, 0, firstSequence, createdAt.UtcTicks, default, default);
+        int size = WriteHeader(destination, MagicOf(mac.Version), SpoolRecordKind.SegmentStart, HeaderLength, 0, firstSequence, createdAt.UtcTicks, default, default);
         Seal(destination[..size], mac);
         return size;
     }
@@ -100,12 +106,15 @@ internal static class SpoolRecord
     public static RecordStatus TryRead(ReadOnlySpan<byte> source, RecordMac mac, out SpoolRecordView record, RecentRecordDigests? digests = null, long offset = 0)
     {
         record = default;
+        uint magic = MagicOf(mac.Version);
         if (source.Length < 4)
         {
-            return source.SequenceEqual(MagicBytes[..source.Length]) ? RecordStatus.Incomplete : RecordStatus.Corrupt;
+            Span<byte> magicBytes = stackalloc byte[4];
+            BinaryPrimitives.WriteUInt32LittleEndian(magicBytes, magic);
+            return source.SequenceEqual(magicBytes[..source.Length]) ? RecordStatus.Incomplete : RecordStatus.Corrupt;
         }
 
-        if (BinaryPrimitives.ReadUInt32LittleEndian(source) != Magic)
+        if (BinaryPrimitives.ReadUInt32LittleEndian(source) != magic)
         {
             return RecordStatus.Corrupt;
         }
@@ -152,10 +161,13 @@ internal static class SpoolRecord
         return RecordStatus.Valid;
     }
 
-    /// <summary>The size the record at the start of <paramref name="source"/> claims to have, or -1 when its header is implausible.</summary>
-    public static int ClaimedSize(ReadOnlySpan<byte> source)
+    /// <summary>
+    /// The size the record of format <paramref name="version"/> at the start of <paramref name="source"/> claims to
+    /// have, or -1 when its header is implausible.
+    /// </summary>
+    public static int ClaimedSize(ReadOnlySpan<byte> source, int version)
     {
-        if (source.Length < HeaderLength || BinaryPrimitives.ReadUInt32LittleEndian(source) != Magic)
+        if (source.Length < HeaderLength || BinaryPrimitives.ReadUInt32LittleEndian(source) != MagicOf(version))
         {
             return -1;
         }
@@ -165,7 +177,13 @@ internal static class SpoolRecord
         return headerLength is < HeaderLength or > MaxHeaderLength || length is < 0 or > MaxPayloadLength ? -1 : headerLength + length;
     }
 
-    private static ReadOnlySpan<byte> MagicBytes => "XSR2"u8;
+    /// <summary>The magic that starts every record of the keyed format <paramref name="version"/>.</summary>
+    public static uint MagicOf(int version) => version switch
+    {
+        SpoolSegment.HmacVersion => HmacMagic,
+        SpoolSegment.Blake3Version => Blake3Magic,
+        _ => throw new ArgumentOutOfRangeException(nameof(version), version, "Not a keyed spool record format."),
+    };
 
     /// <summary>Bytes the node identity extension of <paramref name="node"/> takes: none without an identity.</summary>
     private static int NodeExtensionLength(in NodeIdentity node) =>
@@ -207,10 +225,10 @@ internal static class SpoolRecord
         return true;
     }
 
-    private static int WriteHeader(Span<byte> destination, SpoolRecordKind kind, int headerLength, int payloadLength, long sequence, long ticks, Transport transport, InetValue peer)
+    private static int WriteHeader(Span<byte> destination, uint magic, SpoolRecordKind kind, int headerLength, int payloadLength, long sequence, long ticks, Transport transport, InetValue peer)
     {
         destination[..headerLength].Clear();
-        BinaryPrimitives.WriteUInt32LittleEndian(destination, Magic);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination, magic);
         BinaryPrimitives.WriteUInt16LittleEndian(destination[4..], checked((ushort)headerLength));
         destination[6] = (byte)kind;
         BinaryPrimitives.WriteInt32LittleEndian(destination[8..], payloadLength);

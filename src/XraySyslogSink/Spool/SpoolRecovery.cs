@@ -11,7 +11,7 @@ internal static class SpoolRecovery
     /// <param name="LastOnDisk">Highest sequence number of a trusted record on disk (0 when none).</param>
     internal sealed record Result(long NextSequence, long LastOnDisk);
 
-    /// <summary>Lists the segments of <paramref name="directory"/> (keyed ones and old unkeyed ones), in sequence order.</summary>
+    /// <summary>Lists the segments of <paramref name="directory"/> (of every format: a spool may hold several after an upgrade), in sequence order.</summary>
     public static List<SpoolSegment> Find(ISpoolFileSystem fileSystem, string directory)
     {
         List<SpoolSegment> found = [];
@@ -25,8 +25,8 @@ internal static class SpoolRecovery
             }
         }
 
-        // An old and a keyed segment cannot share a first number (the keyed ones start after the old ones' last);
-        // should they, the keyed one is read after.
+        // Segments of two formats cannot share a first number (a new segment starts after every earlier one's last);
+        // should they, the later format's is read after.
         found.Sort((a, b) => a.FirstSequence != b.FirstSequence ? a.FirstSequence.CompareTo(b.FirstSequence) : a.Version.CompareTo(b.Version));
         return found;
     }
@@ -35,9 +35,9 @@ internal static class SpoolRecovery
     /// Fills <paramref name="ledger"/> with the segments still needed after <paramref name="checkpoint"/> (the
     /// database's committed position) and deletes the rest.
     /// </summary>
-    public static Result Recover(ISpoolFileSystem fileSystem, List<SpoolSegment> found, RecordMac mac, long checkpoint, SegmentLedger ledger, TimeProvider time)
+    public static Result Recover(ISpoolFileSystem fileSystem, List<SpoolSegment> found, RecordMacs macs, long checkpoint, SegmentLedger ledger, TimeProvider time)
     {
-        // Drop same-numbered duplicates (see Find), keeping the keyed one, so sequence order is strict.
+        // Drop same-numbered duplicates (see Find), keeping the later format's, so sequence order is strict.
         for (int i = found.Count - 2; i >= 0; i--)
         {
             if (found[i].FirstSequence == found[i + 1].FirstSequence)
@@ -51,14 +51,14 @@ internal static class SpoolRecovery
         for (int i = found.Count - 1; i >= 0 && lastOnDisk == 0; i--)
         {
             long upperBound = i + 1 < found.Count ? found[i + 1].FirstSequence - 1 : long.MaxValue;
-            lastOnDisk = LastTrustedSequence(fileSystem, found[i], mac, upperBound, time);
+            lastOnDisk = LastTrustedSequence(fileSystem, found[i], macs, upperBound, time);
         }
 
         for (int i = 0; i < found.Count; i++)
         {
             SpoolSegment segment = found[i];
             segment.LastSequence = i + 1 < found.Count ? found[i + 1].FirstSequence - 1 : Math.Max(lastOnDisk, segment.FirstSequence - 1);
-            bool holdsNoMessage = segment.Length <= (segment.Version == 2 ? SpoolRecord.HeaderLength : 0);
+            bool holdsNoMessage = segment.Length <= (segment.IsKeyed ? SpoolRecord.HeaderLength : 0);
             if (segment.IsCommitted(checkpoint) || holdsNoMessage)
             {
                 fileSystem.Delete(segment.Path);
@@ -80,9 +80,9 @@ internal static class SpoolRecovery
         return new Result(next, lastOnDisk);
     }
 
-    private static long LastTrustedSequence(ISpoolFileSystem fileSystem, SpoolSegment segment, RecordMac mac, long upperBound, TimeProvider time)
+    private static long LastTrustedSequence(ISpoolFileSystem fileSystem, SpoolSegment segment, RecordMacs macs, long upperBound, TimeProvider time)
     {
-        using var reader = new SegmentReader(fileSystem.OpenRead(segment.Path), segment, mac, 0, segment.FirstSequence, upperBound, time);
+        using var reader = new SegmentReader(fileSystem.OpenRead(segment.Path), segment, macs, 0, segment.FirstSequence, upperBound, time);
         long last = 0;
         while (reader.TryReadNext(segment.Length, out SpoolRecordView record, out _))
         {

@@ -11,7 +11,7 @@ internal sealed class SpoolReplayer : IDisposable
 {
     private readonly SpoolState _state;
     private readonly ChannelWriter<ReceivedMessage> _messages;
-    private readonly RecordMac _mac;
+    private readonly RecordMacs _macs;
     private readonly SpoolDamage _damage;
     private readonly MessageQueueBudget _budget;
     private readonly SemaphoreSlim _wake = new(0, 1);
@@ -25,7 +25,7 @@ internal sealed class SpoolReplayer : IDisposable
         _budget = budget;
         _state = state;
         _messages = messages;
-        _mac = key.CreateMac();
+        _macs = key.CreateMacs();
         _damage = damage;
     }
 
@@ -76,7 +76,7 @@ internal sealed class SpoolReplayer : IDisposable
     public void Dispose()
     {
         _wake.Dispose();
-        _mac.Dispose();
+        _macs.Dispose();
     }
 
     /// <summary>Forwards what one segment holds now; false once forwarding is back in memory.</summary>
@@ -116,7 +116,7 @@ internal sealed class SpoolReplayer : IDisposable
             if (_readerSegment != segment || _reader is null || _reader.LastSequence + 1 != handOff.OffsetSequence || _reader.Position < handOff.Offset)
             {
                 _reader?.Dispose();
-                _reader = new SegmentReader(_state.FileSystem.OpenRead(segment.Path), segment, _mac, handOff.Offset, handOff.OffsetSequence, upperBound, _state.Time, _state.Digests);
+                _reader = new SegmentReader(_state.FileSystem.OpenRead(segment.Path), segment, _macs, handOff.Offset, handOff.OffsetSequence, upperBound, _state.Time, _state.Digests);
                 _readerSegment = segment;
             }
         }

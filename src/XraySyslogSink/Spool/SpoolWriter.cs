@@ -31,13 +31,13 @@ internal sealed partial class SpoolWriter : IDisposable
     private int _lastRecordSize;
     private long _lastRecordOffset;
 
-    public SpoolWriter(ISpoolFileSystem fileSystem, string directory, SpoolKey key, SegmentLedger ledger, long nextSequence, long maxBytes, long segmentBytes, TimeProvider time, ILogger logger, double udpShare = 1.0, RecentRecordDigests? digests = null)
+    public SpoolWriter(ISpoolFileSystem fileSystem, string directory, SpoolKey key, SegmentLedger ledger, long nextSequence, long maxBytes, long segmentBytes, TimeProvider time, ILogger logger, double udpShare = 1.0, RecentRecordDigests? digests = null, int format = SpoolSegment.CurrentVersion)
     {
         _digests = digests;
         _udpMaxBytes = (long)(maxBytes * udpShare);
         _fileSystem = fileSystem;
         _directory = directory;
-        _mac = key.CreateMac();
+        _mac = key.CreateMac(format);
         _ledger = ledger;
         NextSequence = nextSequence;
         WrittenSequence = nextSequence - 1;
@@ -253,7 +253,7 @@ internal sealed partial class SpoolWriter : IDisposable
 
     private bool StartSegment()
     {
-        var segment = new SpoolSegment(_directory, NextSequence);
+        var segment = new SpoolSegment(_directory, NextSequence, _mac.Version);
         try
         {
             segment.File = _fileSystem.Create(segment.Path);

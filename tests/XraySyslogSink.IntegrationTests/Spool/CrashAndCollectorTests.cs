@@ -108,7 +108,7 @@ public sealed class CrashAndCollectorTests(PostgresServer postgres) : IDisposabl
         byte[] legacy = new byte[LegacySpoolRecord.HeaderLength + forged.Length];
         LegacySpoolRecord.Write(legacy, 1_000_000_000_000, forged);
         byte[] keyed = new byte[SpoolRecord.SizeOf(forged.Length)];
-        using (RecordMac guessed = new SpoolKey(new byte[32]).CreateMac())
+        using (RecordMac guessed = new SpoolKey(new byte[32]).CreateMac(SpoolSegment.CurrentVersion))
         {
             SpoolRecord.WriteMessage(keyed, 1_000_000_000_000, forged, guessed);
         }
@@ -196,8 +196,8 @@ public sealed class CrashAndCollectorTests(PostgresServer postgres) : IDisposabl
         PhysicalSpoolFileSystem files = PhysicalSpoolFileSystem.Instance;
         string directory = Path.GetDirectoryName(path)!;
         SpoolSegment segment = Assert.Single(SpoolRecovery.Find(files, directory));
-        using RecordMac mac = SpoolKey.LoadOrCreate(files, directory, keyedSegmentsExist: true).CreateMac();
-        using var reader = new SegmentReader(files.OpenRead(path), segment, mac, 0, segment.FirstSequence, long.MaxValue, TimeProvider.System);
+        using RecordMacs macs = SpoolKey.LoadOrCreate(files, directory, keyedSegmentsExist: true).CreateMacs();
+        using var reader = new SegmentReader(files.OpenRead(path), segment, macs, 0, segment.FirstSequence, long.MaxValue, TimeProvider.System);
         while (reader.TryReadNext(segment.Length, out SpoolRecordView record, out _))
         {
             // The first record read also passed over the segment's start record.

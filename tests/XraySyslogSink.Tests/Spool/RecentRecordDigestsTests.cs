@@ -4,7 +4,7 @@ namespace XraySyslogSink.Tests.Spool;
 
 public sealed class RecentRecordDigestsTests
 {
-    private readonly RecordMac _mac = SpoolRecordTests.Key.CreateMac();
+    private readonly RecordMac _mac = SpoolRecordTests.Key.CreateMac(SpoolSegment.CurrentVersion);
 
     [Fact]
     public void A_remembered_record_matches_only_with_its_own_bytes_at_its_own_offset()

@@ -3,11 +3,25 @@ using XraySyslogSink.Spool;
 
 namespace XraySyslogSink.Tests.Spool;
 
-public sealed class SegmentReaderTests
+/// <summary>The reader's rules on segments of the current format; <see cref="HmacSegmentReaderTests"/> runs them on format 2's.</summary>
+public class SegmentReaderTests
 {
     private readonly SimulatedFileSystem _files = new();
     private readonly FakeTimeProvider _time = new(SpoolHarness.Now);
-    private readonly RecordMac _mac = SpoolRecordTests.Key.CreateMac();
+    private readonly int _format;
+    private readonly RecordMacs _macs = SpoolRecordTests.Key.CreateMacs();
+    private readonly RecordMac _mac;
+
+    public SegmentReaderTests()
+        : this(SpoolSegment.CurrentVersion)
+    {
+    }
+
+    protected SegmentReaderTests(int format)
+    {
+        _format = format;
+        _mac = _macs.For(format)!;
+    }
 
     [Fact]
     public void Reads_the_records_after_the_start_record_in_order()
@@ -118,7 +132,7 @@ public sealed class SegmentReaderTests
     {
         byte[] first = Record(10, "a");
         SpoolSegment segment = WriteSegment(10, [first, Record(11, "b")]);
-        using SegmentReader reader = new(_files.OpenRead(segment.Path), segment, _mac, SpoolRecord.HeaderLength + first.Length, 11, long.MaxValue, _time);
+        using SegmentReader reader = new(_files.OpenRead(segment.Path), segment, _macs, SpoolRecord.HeaderLength + first.Length, 11, long.MaxValue, _time);
 
         Assert.Equal([11L], ReadAll(reader, segment).Select(r => r.Sequence));
     }
@@ -128,7 +142,7 @@ public sealed class SegmentReaderTests
 
     private SpoolSegment WriteSegment(long first, byte[][] records)
     {
-        var segment = new SpoolSegment(SpoolHarness.Directory, first);
+        var segment = new SpoolSegment(SpoolHarness.Directory, first, _format);
         byte[] start = new byte[SpoolRecord.HeaderLength];
         SpoolRecord.WriteSegmentStart(start, first, SpoolHarness.Now, _mac);
         WriteFile(segment, [start, .. records]);
@@ -148,7 +162,7 @@ public sealed class SegmentReaderTests
     }
 
     private SegmentReader Open(SpoolSegment segment, long upperBound = long.MaxValue) =>
-        new(_files.OpenRead(segment.Path), segment, _mac, 0, segment.FirstSequence, upperBound, _time);
+        new(_files.OpenRead(segment.Path), segment, _macs, 0, segment.FirstSequence, upperBound, _time);
 
     private static List<(long Sequence, DateTimeOffset ReceivedAt)> ReadAll(SegmentReader reader, SpoolSegment segment)
     {
@@ -159,5 +173,14 @@ public sealed class SegmentReaderTests
         }
 
         return read;
+    }
+}
+
+/// <summary>The same rules on segments of format 2 (HMAC-SHA256), which earlier releases wrote and this one replays.</summary>
+public sealed class HmacSegmentReaderTests : SegmentReaderTests
+{
+    public HmacSegmentReaderTests()
+        : base(SpoolSegment.HmacVersion)
+    {
     }
 }

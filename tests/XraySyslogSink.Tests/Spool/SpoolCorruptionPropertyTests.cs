@@ -11,17 +11,19 @@ namespace XraySyslogSink.Tests.Spool;
 /// </summary>
 public sealed class SpoolCorruptionPropertyTests
 {
-    [Fact]
-    public void Damaged_spool_files_replay_only_appended_records_and_every_untouched_one()
+    /// <summary>Spools written in the current format, and in format 2 (HMAC-SHA256), which earlier releases wrote.</summary>
+    [Theory]
+    [MemberData(nameof(SpoolRecordTests.KeyedFormats), MemberType = typeof(SpoolRecordTests))]
+    public void Damaged_spool_files_replay_only_appended_records_and_every_untouched_one(int format)
     {
         Gen.Select(SpoolDamageCases.Payloads.Array[1, 80], SpoolDamageCases.Damages.Array[0, 6], Gen.Int[0, 100])
-            .Sample((payloads, damages, checkpointPercent) => RunAsync(payloads, damages, checkpointPercent).GetAwaiter().GetResult(), iter: 150, threads: 1);
+            .Sample((payloads, damages, checkpointPercent) => RunAsync(format, payloads, damages, checkpointPercent).GetAwaiter().GetResult(), iter: 150, threads: 1);
     }
 
-    private static async Task RunAsync(byte[][] payloads, SpoolDamageCases.Damage[] damages, int checkpointPercent)
+    private static async Task RunAsync(int format, byte[][] payloads, SpoolDamageCases.Damage[] damages, int checkpointPercent)
     {
         var files = new SimulatedFileSystem();
-        await using (SpoolHarness writing = await SpoolHarness.OpenAsync(files, checkpoint: 0, queueCapacity: 1024, segmentBytes: 2048))
+        await using (SpoolHarness writing = await SpoolHarness.OpenAsync(files, checkpoint: 0, queueCapacity: 1024, segmentBytes: 2048, format: format))
         {
             foreach (byte[] payload in payloads)
             {
@@ -67,10 +69,10 @@ public sealed class SpoolCorruptionPropertyTests
     {
         Dictionary<long, (string, long, int)> places = [];
         byte[] secret = files.ReadSmallFile(Path.Combine(SpoolHarness.Directory, SpoolKey.FileName))!;
-        using RecordMac mac = new SpoolKey(secret).CreateMac();
+        using RecordMacs macs = new SpoolKey(secret).CreateMacs();
         foreach (SpoolSegment segment in SpoolRecovery.Find(files, SpoolHarness.Directory))
         {
-            using var reader = new SegmentReader(files.OpenRead(segment.Path), segment, mac, 0, segment.FirstSequence, long.MaxValue, new FakeTimeProvider(SpoolHarness.Now));
+            using var reader = new SegmentReader(files.OpenRead(segment.Path), segment, macs, 0, segment.FirstSequence, long.MaxValue, new FakeTimeProvider(SpoolHarness.Now));
             while (reader.TryReadNext(segment.Length, out SpoolRecordView record, out _))
             {
                 places[record.Sequence] = (segment.Path, reader.Position - record.Size, record.Size);

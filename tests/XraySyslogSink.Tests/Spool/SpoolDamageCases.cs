@@ -59,13 +59,15 @@ internal static class SpoolDamageCases
     public static bool Untouched(Dictionary<string, List<(long From, long To)>> damaged, string path, long offset, int size) =>
         !damaged.TryGetValue(path, out List<(long From, long To)>? ranges) || ranges.All(r => r.To <= offset || r.From >= offset + size);
 
-    /// <summary>Sender bytes shaped as records of both formats (under a guessed key, and with a correct CRC).</summary>
+    /// <summary>Sender bytes shaped as records of every format (the keyed ones under a guessed key, the old one with a correct CRC).</summary>
     private static byte[] Forgery(long sequence)
     {
-        using RecordMac guessed = new SpoolKey(new byte[32]).CreateMac();
+        using RecordMacs guessed = new SpoolKey(new byte[32]).CreateMacs();
+        long forged = Math.Max(1, Math.Abs(sequence % 100));
         return [
-            .. SpoolRecordTests.Write(Math.Max(1, Math.Abs(sequence % 100)), "forged"u8.ToArray(), guessed),
-            .. SpoolRecordTests.WriteLegacy(Math.Max(1, Math.Abs(sequence % 100)), "forged"u8.ToArray()),
+            .. SpoolRecordTests.Write(forged, "forged"u8.ToArray(), guessed.For(SpoolSegment.HmacVersion)!),
+            .. SpoolRecordTests.Write(forged, "forged"u8.ToArray(), guessed.For(SpoolSegment.Blake3Version)!),
+            .. SpoolRecordTests.WriteLegacy(forged, "forged"u8.ToArray()),
         ];
     }
 

@@ -21,7 +21,7 @@ public sealed class SpoolDigestReplayTests
         run.Append(payloads, remember: sequence => sequence % 10 != 0);
 
         // Under a MAC that fails every record, only the digests can vouch for them.
-        using RecordMac wrong = new SpoolKey(new byte[32]).CreateMac();
+        using RecordMacs wrong = new SpoolKey(new byte[32]).CreateMacs();
         List<(long Sequence, byte[] Payload)> read = run.ReadAll(wrong);
 
         Assert.Equal(Enumerable.Range(1, 40).Where(i => i % 10 != 0).Select(i => (long)i), read.Select(r => r.Sequence));
@@ -39,8 +39,8 @@ public sealed class SpoolDigestReplayTests
         contents[offset + size - 1] ^= 0x01;
         run.Files.Replace(path, contents);
 
-        using RecordMac mac = SpoolRecordTests.Key.CreateMac();
-        List<(long Sequence, byte[] Payload)> read = run.ReadAll(mac, out long corruptBytes);
+        using RecordMacs macs = SpoolRecordTests.Key.CreateMacs();
+        List<(long Sequence, byte[] Payload)> read = run.ReadAll(macs, out long corruptBytes);
 
         Assert.Equal(Enumerable.Range(1, 20).Where(i => i != 7).Select(i => (long)i), read.Select(r => r.Sequence));
         Assert.Equal(size, corruptBytes);
@@ -83,8 +83,8 @@ public sealed class SpoolDigestReplayTests
         List<string> segments = [.. run.Places.Values.Select(p => p.Path).Distinct()];
         Dictionary<string, List<(long From, long To)>> damaged = SpoolDamageCases.Apply(run.Files, segments, damages);
 
-        using RecordMac mac = SpoolRecordTests.Key.CreateMac();
-        List<(long Sequence, byte[] Payload)> read = run.ReadAll(mac);
+        using RecordMacs macs = SpoolRecordTests.Key.CreateMacs();
+        List<(long Sequence, byte[] Payload)> read = run.ReadAll(macs);
 
         long last = 0;
         foreach ((long sequence, byte[] payload) in read)
@@ -135,9 +135,9 @@ public sealed class SpoolDigestReplayTests
             Assert.True(_writer.WriteBuffer());
         }
 
-        public List<(long Sequence, byte[] Payload)> ReadAll(RecordMac mac) => ReadAll(mac, out _);
+        public List<(long Sequence, byte[] Payload)> ReadAll(RecordMacs macs) => ReadAll(macs, out _);
 
-        public List<(long Sequence, byte[] Payload)> ReadAll(RecordMac mac, out long corruptBytes)
+        public List<(long Sequence, byte[] Payload)> ReadAll(RecordMacs macs, out long corruptBytes)
         {
             List<(long, byte[])> read = [];
             corruptBytes = 0;
@@ -146,7 +146,7 @@ public sealed class SpoolDigestReplayTests
             {
                 SpoolSegment segment = segments[i];
                 long upperBound = i + 1 < segments.Count ? segments[i + 1].FirstSequence - 1 : _writer!.NextSequence - 1;
-                using var reader = new SegmentReader(Files.OpenRead(segment.Path), segment, mac, 0, segment.FirstSequence, upperBound, _time, _digests);
+                using var reader = new SegmentReader(Files.OpenRead(segment.Path), segment, macs, 0, segment.FirstSequence, upperBound, _time, _digests);
                 long length = Files.Length(segment.Path);
                 while (reader.TryReadNext(length, out SpoolRecordView record, out _))
                 {

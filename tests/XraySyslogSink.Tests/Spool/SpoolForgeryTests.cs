@@ -12,26 +12,34 @@ public sealed class SpoolForgeryTests
     private const long ForgedSequence = 1_000_000_000_000;
     private static readonly DateTimeOffset Year2001 = new(2001, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    /// <summary>Sender bytes: a syslog prefix, then a keyed-format record under a guessed key, then an old-format record with a correct CRC.</summary>
+    /// <summary>
+    /// Sender bytes: a syslog prefix, then a record of each keyed format under a guessed key, then an old-format record
+    /// with a correct CRC.
+    /// </summary>
     private static byte[] AttackPayload()
     {
-        using RecordMac guessed = new SpoolKey(new byte[32]).CreateMac();
+        using RecordMacs guessed = new SpoolKey(new byte[32]).CreateMacs();
         return [
             .. "<14>1 2026-12-02T12:00:00Z host xray - - - "u8.ToArray(),
-            .. SpoolRecordTests.Write(ForgedSequence, "forged keyed"u8.ToArray(), guessed, Year2001),
+            .. SpoolRecordTests.Write(ForgedSequence, "forged keyed"u8.ToArray(), guessed.For(SpoolSegment.Blake3Version)!, Year2001),
+            .. SpoolRecordTests.Write(ForgedSequence, "forged keyed"u8.ToArray(), guessed.For(SpoolSegment.HmacVersion)!, Year2001),
             .. SpoolRecordTests.WriteLegacy(ForgedSequence, "forged old"u8.ToArray(), Year2001),
         ];
     }
 
     [Theory]
-    [InlineData(12)] // the MAC
-    [InlineData(30)] // the sequence
-    [InlineData(70)] // the payload, inside the syslog prefix
-    [InlineData(4)] // the header length
-    public async Task A_forged_record_inside_a_damaged_message_is_never_replayed_and_the_lines_after_it_arrive(int damagedByte)
+    [InlineData(12, SpoolSegment.Blake3Version)] // the MAC
+    [InlineData(30, SpoolSegment.Blake3Version)] // the sequence
+    [InlineData(70, SpoolSegment.Blake3Version)] // the payload, inside the syslog prefix
+    [InlineData(4, SpoolSegment.Blake3Version)] // the header length
+    [InlineData(12, SpoolSegment.HmacVersion)] // the same in a segment of format 2, which earlier releases wrote
+    [InlineData(30, SpoolSegment.HmacVersion)]
+    [InlineData(70, SpoolSegment.HmacVersion)]
+    [InlineData(4, SpoolSegment.HmacVersion)]
+    public async Task A_forged_record_inside_a_damaged_message_is_never_replayed_and_the_lines_after_it_arrive(int damagedByte, int format)
     {
         var files = new SimulatedFileSystem();
-        await using (SpoolHarness spool = await SpoolHarness.OpenAsync(files, checkpoint: 0, queueCapacity: 64))
+        await using (SpoolHarness spool = await SpoolHarness.OpenAsync(files, checkpoint: 0, queueCapacity: 64, format: format))
         {
             Assert.True(spool.TryAppend("honest 1"u8.ToArray(), out _));
             Assert.True(spool.TryAppend(AttackPayload(), out long attack));
@@ -53,6 +61,7 @@ public sealed class SpoolForgeryTests
         await using SpoolHarness restarted = await SpoolHarness.OpenAsync(files, checkpoint: 0, queueCapacity: 64);
         var replayed = await restarted.DrainAsync();
 
+        Assert.EndsWith(SpoolSegment.SuffixOf(format), segment, StringComparison.Ordinal);
         Assert.Equal([1L, 3, 4, 5, 6, 7], replayed.Select(m => m.Sequence));
         Assert.Equal([1L, 2, 4, 5, 6, 7], replayed.Select(m => m.First));
         Assert.All(replayed, m => Assert.Equal(SpoolHarness.Now, m.ReceivedAt));
@@ -110,6 +119,6 @@ public sealed class SpoolForgeryTests
         Assert.Contains(files.Paths, p => p.EndsWith(SpoolKey.FileName, StringComparison.Ordinal));
         upgraded.Spool.Committed(31);
         upgraded.Sync();
-        Assert.DoesNotContain(files.Paths, p => p.EndsWith(".seg", StringComparison.Ordinal) && !p.EndsWith(SpoolSegment.KeyedSuffix, StringComparison.Ordinal));
+        Assert.DoesNotContain(files.Paths, p => p.EndsWith(".seg", StringComparison.Ordinal) && !p.EndsWith(SpoolSegment.SuffixOf(SpoolSegment.CurrentVersion), StringComparison.Ordinal));
     }
 }

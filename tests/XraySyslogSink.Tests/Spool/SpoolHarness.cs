@@ -41,10 +41,10 @@ internal sealed class SpoolHarness : IAsyncDisposable
 
     public static readonly DateTimeOffset Now = new(2026, 12, 2, 12, 0, 0, TimeSpan.Zero);
 
-    /// <summary>Opens a spool at <paramref name="checkpoint"/>; the flusher never runs on its own (tests sync explicitly).</summary>
-    public static async Task<SpoolHarness> OpenAsync(SimulatedFileSystem files, long checkpoint, int queueCapacity = 4, long maxBytes = 4 * SpoolOptions.MiB, long segmentBytes = 64 * 1024, FakeTimeProvider? time = null, long budgetBytes = long.MaxValue)
+    /// <summary>Opens a spool at <paramref name="checkpoint"/> that writes new segments in <paramref name="format"/>; the flusher never runs on its own (tests sync explicitly).</summary>
+    public static async Task<SpoolHarness> OpenAsync(SimulatedFileSystem files, long checkpoint, int queueCapacity = 4, long maxBytes = 4 * SpoolOptions.MiB, long segmentBytes = 64 * 1024, FakeTimeProvider? time = null, long budgetBytes = long.MaxValue, int format = SpoolSegment.CurrentVersion)
     {
-        var options = new SpoolOptions { Directory = Directory, MaxBytes = maxBytes, SegmentBytes = segmentBytes, SyncInterval = TimeSpan.FromHours(1) };
+        var options = new SpoolOptions { Directory = Directory, MaxBytes = maxBytes, SegmentBytes = segmentBytes, SyncInterval = TimeSpan.FromHours(1), SegmentFormat = format };
         var metrics = new SinkMetrics();
         var channels = new SinkChannels(new PipelineOptions { MessageQueueCapacity = queueCapacity }, metrics);
         time ??= new FakeTimeProvider(Now);

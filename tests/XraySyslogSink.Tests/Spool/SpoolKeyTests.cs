@@ -18,11 +18,14 @@ public sealed class SpoolKeyTests : IDisposable
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
         Assert.Equal(32, new FileInfo(path).Length);
         SpoolKey again = SpoolKey.LoadOrCreate(PhysicalSpoolFileSystem.Instance, _directory, keyedSegmentsExist: true);
-        using RecordMac a = made.CreateMac();
-        using RecordMac b = again.CreateMac();
         Span<byte> macA = stackalloc byte[RecordMac.Length];
-        a.Compute("x"u8, "y"u8, macA);
-        Assert.True(b.Verify("x"u8, "y"u8, macA));
+        foreach (int format in new[] { SpoolSegment.HmacVersion, SpoolSegment.Blake3Version })
+        {
+            using RecordMac a = made.CreateMac(format);
+            using RecordMac b = again.CreateMac(format);
+            a.Compute("x"u8, "y"u8, macA);
+            Assert.True(b.Verify("x"u8, "y"u8, macA));
+        }
     }
 
     [Fact]

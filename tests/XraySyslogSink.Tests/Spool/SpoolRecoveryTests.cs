@@ -6,7 +6,7 @@ namespace XraySyslogSink.Tests.Spool;
 public sealed class SpoolRecoveryTests
 {
     private readonly SimulatedFileSystem _files = new();
-    private readonly RecordMac _mac = SpoolRecordTests.Key.CreateMac();
+    private readonly RecordMacs _macs = SpoolRecordTests.Key.CreateMacs();
     private readonly FakeTimeProvider _time = new(SpoolHarness.Now);
 
     [Fact]
@@ -84,19 +84,73 @@ public sealed class SpoolRecoveryTests
         var ledger = new SegmentLedger();
 
         Assert.Equal(4, Recover(checkpoint: 0, ledger).NextSequence);
-        Assert.Equal([(1L, 1, 2L), (3L, 2, 3L)], ledger.Segments.Select(s => (s.FirstSequence, s.Version, s.LastSequence)));
+        Assert.Equal([(1L, 1, 2L), (3L, SpoolSegment.CurrentVersion, 3L)], ledger.Segments.Select(s => (s.FirstSequence, s.Version, s.LastSequence)));
         Assert.Contains(keyed, _files.Paths);
     }
 
-    private SpoolRecovery.Result Recover(long checkpoint, SegmentLedger ledger) =>
-        SpoolRecovery.Recover(_files, SpoolRecovery.Find(_files, SpoolHarness.Directory), _mac, checkpoint, ledger, _time);
-
-    private string Segment(long first, params long[] sequences)
+    [Fact]
+    public void Segments_of_all_three_formats_are_found_in_sequence_order_and_numbering_resumes_after_the_last()
     {
-        var segment = new SpoolSegment(SpoolHarness.Directory, first);
+        var old = new SpoolSegment(SpoolHarness.Directory, 1, version: SpoolSegment.LegacyVersion);
+        using (ISpoolFile file = _files.Create(old.Path))
+        {
+            file.Write([.. SpoolRecordTests.WriteLegacy(1, [1]), .. SpoolRecordTests.WriteLegacy(2, [2])], 0);
+        }
+
+        string hmac = SegmentOf(SpoolSegment.HmacVersion, 3, 3, 4);
+        string blake3 = SegmentOf(SpoolSegment.Blake3Version, 5, 5, 6, 7);
+        var ledger = new SegmentLedger();
+
+        Assert.Equal(8, Recover(checkpoint: 1, ledger).NextSequence);
+        Assert.Equal(
+            [(1L, SpoolSegment.LegacyVersion, 2L), (3L, SpoolSegment.HmacVersion, 4L), (5L, SpoolSegment.Blake3Version, 7L)],
+            ledger.Segments.Select(s => (s.FirstSequence, s.Version, s.LastSequence)));
+        Assert.EndsWith(".v2.seg", hmac, StringComparison.Ordinal);
+        Assert.EndsWith(".v3.seg", blake3, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_segment_of_a_later_format_stops_the_start_instead_of_being_left_unread()
+    {
+        using (ISpoolFile file = _files.Create(SpoolHarness.Directory + "/00000000000000000001.v4.seg"))
+        {
+            file.Write([1, 2, 3], 0);
+        }
+
+        InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => SpoolRecovery.Find(_files, SpoolHarness.Directory));
+        Assert.Contains("00000000000000000001.v4.seg", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("00000000000000000001.seg", true, 1L, 1)]
+    [InlineData("00000000000000000002.v2.seg", true, 2L, 2)]
+    [InlineData("00000000000000000003.v3.seg", true, 3L, 3)]
+    [InlineData("00000000000000000003.v1.seg", false, 0L, 1)]
+    [InlineData("00000000000000000003.vx.seg", false, 0L, 1)]
+    [InlineData("spool.seg", false, 0L, 1)]
+    [InlineData("0.v3.seg", false, 0L, 3)]
+    public void Segment_names_give_their_first_number_and_format(string name, bool valid, long first, int version)
+    {
+        Assert.Equal(valid, SpoolSegment.TryParseName(name, out long parsedFirst, out int parsedVersion));
+        if (valid)
+        {
+            Assert.Equal((first, version), (parsedFirst, parsedVersion));
+            Assert.Equal(name, Path.GetFileName(new SpoolSegment(SpoolHarness.Directory, first, version).Path));
+        }
+    }
+
+    private SpoolRecovery.Result Recover(long checkpoint, SegmentLedger ledger) =>
+        SpoolRecovery.Recover(_files, SpoolRecovery.Find(_files, SpoolHarness.Directory), _macs, checkpoint, ledger, _time);
+
+    private string Segment(long first, params long[] sequences) => SegmentOf(SpoolSegment.CurrentVersion, first, sequences);
+
+    private string SegmentOf(int format, long first, params long[] sequences)
+    {
+        var segment = new SpoolSegment(SpoolHarness.Directory, first, format);
+        RecordMac mac = _macs.For(format)!;
         byte[] start = new byte[SpoolRecord.HeaderLength];
-        SpoolRecord.WriteSegmentStart(start, first, SpoolHarness.Now, _mac);
-        byte[] contents = [.. start, .. sequences.SelectMany(s => SpoolRecordTests.Write(s, [(byte)s], _mac))];
+        SpoolRecord.WriteSegmentStart(start, first, SpoolHarness.Now, mac);
+        byte[] contents = [.. start, .. sequences.SelectMany(s => SpoolRecordTests.Write(s, [(byte)s], mac))];
         using (ISpoolFile file = _files.Create(segment.Path))
         {
             file.Write(contents, 0);
