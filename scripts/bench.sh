@@ -33,6 +33,8 @@
 #   --trace-alloc          profile the daemon's allocations instead (dotnet-trace --profile gc-verbose: a sampled
 #                          allocation tick with type and stack about every 100 KB) and print the top types and
 #                          stacks in bytes per row and the collections by generation (tests/XraySyslogSink.AllocationSites)
+#   --perf                 profile the daemon during the TCP run with perf (CPU samples, kernel and JIT included)
+#                          and print its CPU by stage and by thread, while the sender ran and after (scripts/perf-stages.py)
 #   --daemon-env NAME=VALUE  an environment variable for the daemon only (repeatable), e.g. a runtime setting
 #                          to measure: --daemon-env DOTNET_gcServer=1, --daemon-env DOTNET_GCgen0size=0x4000000
 #   any --Key=Value        passed to the daemon (e.g. --Writer:BatchSize=20000)
@@ -83,6 +85,7 @@ while [[ $# -gt 0 ]]; do
     --keep) keep=1; shift ;;
     --trace) trace=1; shift ;;
     --trace-alloc) trace=2; shift ;;
+    --perf) trace=3; daemon_env+=("DOTNET_PerfMapEnabled=1" "DOTNET_EnableWriteXorExecute=0"); shift ;;
     --daemon-env) daemon_env+=("$2"); shift 2 ;;
     --*=*) daemon_args+=("$1"); shift ;;
     *) sed -n '2,38p' "$0" >&2; exit 2 ;;
@@ -194,6 +197,7 @@ wait_rows() {
       # The runtime counters half-way: what the second half allocates is the steady state, the pools' first fill left out.
       curl -s "http://127.0.0.1:$metrics_port/metrics" >"$work/metrics-half-$db.txt" 2>/dev/null || true
       echo "$seq" >"$work/rows-half-$db.txt"
+      [[ -n $daemon_pid ]] && cpu_of "$daemon_pid" >"$work/cpu-half-$db.txt"
     fi
     [[ $seq -ge $target ]] && break
     awk -v a="$(now)" -v b="$last_change" -v s="$stall" 'BEGIN { exit !(a - b > s) }' && break
@@ -241,7 +245,12 @@ run_tcp() {
   start_daemon "$db" "$profile"
   say "[$profile] sending $lines lines over TCP (load $(load))"
   local t0 t1 count pg0 pg1 daemon_cpu0 tracer=""
-  if [[ $trace -ne 0 ]]; then
+  if [[ $trace -eq 3 ]]; then
+    apt_install linux-perf
+    perf record -e cpu-clock -F 499 -g -k mono -p "$daemon_pid" -o "$work/perf-$db.data" >"$work/perf-$db.log" 2>&1 </dev/null &
+    tracer=$!
+    sleep 1
+  elif [[ $trace -ne 0 ]]; then
     if [[ $trace -eq 1 ]]; then
       dotnet "$(trace_tool)" collect -p "$daemon_pid" --profile dotnet-sampled-thread-time \
         --format Speedscope -o "$work/trace-$db.nettrace" >"$work/trace-$db.log" 2>&1 </dev/null &
@@ -258,17 +267,22 @@ run_tcp() {
   pg0=$(pg_cpu)
   t0=$(now)
   "${loadgen[@]}" --transport tcp-octet --lines "$lines" --target 127.0.0.1:$port >"$work/loadgen-$db.txt"
+  local sent_at; sent_at=$(python3 -c 'import time; print(time.clock_gettime(time.CLOCK_MONOTONIC))')
   read -r t1 count < <(wait_rows "$db" "$lines" 60)
   local hwm; hwm=$(hwm_mib "$daemon_pid")
   result[hits-$profile]="[$profile] $(cache_hits || echo 'cache hit rate n/a')"
-  local daemon_cpu; daemon_cpu=$(awk -v a="$(cpu_of "$daemon_pid")" -v b="$daemon_cpu0" 'BEGIN { printf "%.2f", a - b }')
+  local daemon_cpu_end; daemon_cpu_end=$(cpu_of "$daemon_pid")
+  local daemon_cpu; daemon_cpu=$(awk -v a="$daemon_cpu_end" -v b="$daemon_cpu0" 'BEGIN { printf "%.2f", a - b }')
   pg1=$(pg_cpu)
   curl -s "http://127.0.0.1:$metrics_port/metrics" >"$work/metrics-$db.txt" 2>/dev/null || true
   if [[ -n $tracer ]]; then
     # SIGTERM, not SIGINT: a background job of a script ignores SIGINT. dotnet-trace then ends the session and converts.
     kill -TERM "$tracer" 2>/dev/null || true
     wait "$tracer" 2>/dev/null || true
-    if [[ $trace -eq 1 ]]; then
+    if [[ $trace -eq 3 ]]; then
+      perf script -i "$work/perf-$db.data" -F comm,tid,time,ip,sym,dso 2>/dev/null \
+        | python3 "$here/perf-stages.py" "$daemon_cpu" "$count" "$sent_at" >&2 || say "[$profile] no perf breakdown (see $work/perf-$db.log)"
+    elif [[ $trace -eq 1 ]]; then
       python3 "$here/trace-stages.py" "$work/trace-$db.speedscope.json" "$daemon_cpu" "$count" >&2 || say "[$profile] no stage breakdown (see $work/trace-$db.log)"
     else
       dotnet "$root/tests/XraySyslogSink.AllocationSites/bin/Release/net10.0/xraysink-alloc-sites.dll" \
@@ -343,6 +357,11 @@ run_tcp() {
       /^dotnet_gc_collections_total.*gen2/ { g[f] = $NF }
       END { if (n > h) printf ", second half %.0f B/row and %d gen2", (a[2] - a[1]) / (n - h), g[2] - g[1] }' \
       "$work/metrics-half-$db.txt" "$work/metrics-$db.txt" 2>/dev/null || true)
+    # The daemon's CPU over the second half: the JIT's tier-up of the hot paths falls in the first. In a run where
+    # the sender outpaces the database the second half is mostly replay, parsing and writing, so this is not the
+    # whole path's cost per row; compare it between runtime settings, not against the end-to-end figure.
+    [[ -s $work/cpu-half-$db.txt ]] && result[$profile]+=$(awk -v a="$daemon_cpu_end" -v b="$(cat "$work/cpu-half-$db.txt")" \
+      -v n="$count" -v h="$half_rows" 'BEGIN { if (n > h) printf ", second-half daemon CPU %.2f µs/row", (a - b) * 1e6 / (n - h) }')
   fi
   ratio[$profile]=$(awk -v a="$sink_rate" -v b="$copy_rate" 'BEGIN { printf "%.2f", a / b }')
   daemon_us[$profile]=$(per_row "$daemon_cpu")
