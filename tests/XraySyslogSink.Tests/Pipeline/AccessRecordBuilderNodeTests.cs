@@ -95,7 +95,8 @@ public sealed class AccessRecordBuilderNodeTests
         Append(builder, chunk, "<14>1 2025-11-17T12:00:00Z node-b xray - - - " + Line, default);
         Append(builder, chunk, "<14>1 2025-11-17T12:00:00Z node-a xray - - - not an access line at all", default, later, ReceivedAt.AddSeconds(5));
         Append(builder, chunk, "<14>1 2025-11-17T12:00:00Z node-a xray - - - 2025/11/17 12:00:00 from garbage", default, later, ReceivedAt.AddSeconds(5));
-        builder.Nodes.ReportTo(new SinkMetrics());
+        using var metrics = new SinkMetrics();
+        builder.Nodes.ReportTo(metrics);
 
         Assert.Equal(["node-a", "node-b"], chunk.Nodes.Select(n => n.Name));
         NodeSighting a = chunk.Nodes[0];
@@ -116,11 +117,15 @@ public sealed class AccessRecordBuilderNodeTests
         var nodes = new MessageNodes(new DimensionCache("nodes", 100), new SenderTimeZones(Zones), small, mismatches, _log);
         var builder = new AccessRecordBuilder(new DimensionCaches(new DimensionCacheOptions()), new SenderTimeZones(Zones), new PipelineOptions { ParserWorkers = 1 }, new FakeTimeProvider(), AcceptWindow.None, nodes: nodes);
         var certificate = new NodeIdentity("node-berlin", NodeIdentitySource.Certificate);
+
+        // One meter for the whole flood: every undisposed SinkMetrics stays registered, and 2,000 of them made each
+        // later MeterProvider in this test process (MetricsExpositionTests) take minutes to build and scrape.
+        using var metrics = new SinkMetrics();
         for (int i = 0; i < 2_000; i++)
         {
             var chunk = new RecordChunk();
             Append(builder, chunk, $"<14>1 2025-11-17T12:00:00Z invented-{i} xray - - - " + Line, i % 2 == 0 ? certificate : default);
-            builder.Nodes.ReportTo(new SinkMetrics());
+            builder.Nodes.ReportTo(metrics);
             builder.ChunkSent();
             chunk.Release();
         }
