@@ -18,17 +18,19 @@
 #   --rss-10m              instead of the runs above: 10,000,000 lines to 10,000,000 distinct endpoints, peak RSS
 #                          (with --lines N: N lines to N endpoints, a shorter run to iterate on)
 #   --endpoints N          distinct endpoints (default 50000); --users N (default 5000)
-#   --udp-rate R           burst target rate (default 300000); --no-udp skips the burst
+#   --udp-rate R           burst target rate (default 300000; 0: only the drains); --no-udp skips the UDP part
 #   --udp-buffer BYTES     Listeners:UdpReceiveBufferSize for the burst (default: the daemon's, 32 MiB)
 #   --udp-senders N        sender sockets (threads) of the burst (default 2: one sender thread tops out near
 #                          170,000 datagrams/s here, below the 300,000/s target)
 #   --udp-sources M        source sockets per sender thread (default 8): M source ports, as many nodes would
 #                          have, so that every SO_REUSEPORT receive socket of the daemon gets a share
 #   --udp-only / --latency run only the UDP burst / only the latency part; --no-latency skips the latency part
+#   --udp-drains K         how many times the receive loops' own rate is measured before the bursts (default 3)
 #   --latency-rate R       lines/s of the latency run (default 10000); --latency-seconds S (default 30)
 #   --keep                 keep the work directory (logs, exported rows)
 #   --trace                profile the daemon during the TCP send with dotnet-trace (the repository's tool manifest)
-#                          and print its CPU by pipeline stage (scripts/trace-stages.py); the profiler's own cost
+#                          and print its CPU by pipeline stage (scripts/trace-stages.py); in the UDP part, during
+#                          the drains, the receive threads' user CPU by stage; the profiler's own cost
 #                          inflates the CPU figures of that run, so take figures from a run without --trace
 #   --trace-alloc          profile the daemon's allocations instead (dotnet-trace --profile gc-verbose: a sampled
 #                          allocation tick with type and stack about every 100 KB) and print the top types and
@@ -60,6 +62,7 @@ latency=1
 latency_rate=10000
 latency_seconds=30
 udp_buffer=33554432
+udp_drains=3
 keep=0
 trace=0
 daemon_args=()
@@ -78,6 +81,7 @@ while [[ $# -gt 0 ]]; do
     --udp-senders) udp_senders=$2; shift 2 ;;
     --udp-sources) udp_sources=$2; shift 2 ;;
     --udp-only) tcp=0; latency=0; shift ;;
+    --udp-drains) udp_drains=$2; shift 2 ;;
     --latency) tcp=0; udp=0; shift ;;
     --no-latency) latency=0; shift ;;
     --latency-rate) latency_rate=$2; shift 2 ;;
@@ -88,7 +92,7 @@ while [[ $# -gt 0 ]]; do
     --perf) trace=3; daemon_env+=("DOTNET_PerfMapEnabled=1" "DOTNET_EnableWriteXorExecute=0"); shift ;;
     --daemon-env) daemon_env+=("$2"); shift 2 ;;
     --*=*) daemon_args+=("$1"); shift ;;
-    *) sed -n '2,38p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,40p' "$0" >&2; exit 2 ;;
   esac
 done
 if [[ $rss10m -eq 1 ]]; then
@@ -413,40 +417,68 @@ udp_burst() {
   echo "$n $rows $kernel $achieved $(awk -v n="$took" -v s="$seconds" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')"
 }
 
-# udp_drain RECEIVERS: the receive loops' own rate, without the sender competing for the cores: the daemon is
-# stopped (SIGSTOP) while datagrams fill its sockets' receive buffers (about a KiB of buffer each), then continued
-# and timed until its UDP received counter stands still. Prints "sent received seconds kernel_drops".
+# udp_drain RECEIVERS FIRST: the receive loops' own rate, without the sender competing for the cores: the daemon is
+# stopped (SIGSTOP) while datagrams fill its sockets' receive buffers (about a KiB of buffer each), then continued;
+# the drain ends when the kernel holds no datagram for the port any more (rx_queue of every socket in
+# /proc/net/udp, polled every 2 ms: the daemon's own counters report in steps of up to 100 ms). The CPU the named
+# receive threads (udp-receive-N) spent in that time, user and system apart, and the rest of the daemon's, come from
+# /proc/PID/task. Prints "queued drained kernel_drops seconds recv_user_s recv_sys_s other_s recv_waited_s".
 udp_drain() {
-  local n=$(( udp_buffer / 1024 * $1 )) first=$2 db=sink_udp kernel_before base
+  local n=$(( udp_buffer / 1024 * $1 )) first=$2 db=sink_udp kernel_before
   kernel_before=$(udp_drops_kernel)
-  base=$(python3 - "http://127.0.0.1:$metrics_port/metrics" <<'PY'
-import sys, urllib.request
-key = 'xraysink_messages_received_total{otel_scope_name="XraySyslogSink",transport="udp"} '
-text = urllib.request.urlopen(sys.argv[1], timeout=10).read().decode()
-print(next((l[len(key):].split()[0] for l in text.splitlines() if l.startswith(key)), "0"))
-PY
-)
   kill -STOP "$daemon_pid"
   "${loadgen[@]}" --transport udp --connections "$udp_senders" --udp-sources "$udp_sources" --lines "$n" --first "$first" --target 127.0.0.1:$port >/dev/null
-  kill -CONT "$daemon_pid"
-  local drained; drained=$(python3 - "http://127.0.0.1:$metrics_port/metrics" "$base" <<'PY'
-import sys, time, urllib.request
-url, base = sys.argv[1], float(sys.argv[2])
-key = 'xraysink_messages_received_total{otel_scope_name="XraySyslogSink",transport="udp"} '
-def read():
-    text = urllib.request.urlopen(url, timeout=30).read().decode()
-    return float(next((l[len(key):].split()[0] for l in text.splitlines() if l.startswith(key)), 0))
-start = time.monotonic(); last = base; last_t = start
-while time.monotonic() - last_t < 1.0:
-    time.sleep(0.02)
-    value = read()
-    if value != last:
-        last, last_t = value, time.monotonic()
-print(int(last - base), f"{last_t - start:.3f}")
+  local dropped=$(( $(udp_drops_kernel) - kernel_before ))
+  local drained; drained=$(python3 - "$daemon_pid" "$port" "$tck" <<'PY'
+import glob, os, signal, sys, time
+pid, port, tck = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+suffix = ":%04X" % port
+def queued():
+    # rx_queue (bytes the kernel holds) of every socket bound to the port.
+    total = 0
+    for path in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            lines = open(path).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if f[1].endswith(suffix):
+                total += int(f[4].split(":")[1], 16)
+    return total
+def ticks(path):
+    text = open(path).read()
+    f = text[text.rindex(")") + 2:].split()
+    return text[text.index("(") + 1:text.rindex(")")], int(f[11]), int(f[12])
+def cpu():
+    # The receive threads' CPU to the nanosecond (schedstat) and how long they waited for a core; the user/system
+    # split from their tick counts; the whole process (its exited threads included) from its own stat.
+    recv_ns = recv_wait_ns = recv_user = recv_sys = 0
+    for task in glob.glob(f"/proc/{pid}/task/*"):
+        try:
+            name, user, system = ticks(f"{task}/stat")
+            if name.startswith("udp-receive-"):
+                run, wait = (int(x) for x in open(f"{task}/schedstat").read().split()[:2])
+                recv_ns += run; recv_wait_ns += wait; recv_user += user; recv_sys += system
+        except OSError:
+            continue
+    _, user, system = ticks(f"/proc/{pid}/stat")
+    return recv_ns / 1e9, recv_wait_ns / 1e9, recv_user / tck, recv_sys / tck, (user + system) / tck
+before = cpu()
+start = time.monotonic()
+os.kill(pid, signal.SIGCONT)
+while queued() > 0 and time.monotonic() - start < 60:
+    time.sleep(0.002)
+seconds = time.monotonic() - start
+after = cpu()
+run, wait, user, system, process = (a - b for a, b in zip(after, before))
+# Split the precise run time by the tick counts' proportions (ticks alone are 10 ms steps).
+user_share = user / (user + system) if user + system > 0 else 0.5
+print(f"{seconds:.3f} {run * user_share:.4f} {run * (1 - user_share):.4f} {max(process - run, 0):.3f} {wait:.4f}")
 PY
 )
   wait_rows "$db" $(( first + n )) 15 >/dev/null
-  echo "$n $drained $(( $(udp_drops_kernel) - kernel_before ))"
+  echo "$n $(( n - dropped )) $dropped $drained"
 }
 
 run_udp() {
@@ -461,13 +493,40 @@ run_udp() {
   "${loadgen[@]}" --transport udp --connections "$udp_senders" --udp-sources "$udp_sources" --lines "$warm" --first 0 --rate 50000 --target 127.0.0.1:$port >/dev/null
   wait_rows "$db" "$warm" 15 >/dev/null
   sleep 2
-  local queued drained seconds dropped
-  read -r queued drained seconds dropped < <(udp_drain "$receivers" "$warm")
-  local drain; drain=$(printf 'udp receive loops alone (%s receivers; %s datagrams queued while the daemon was stopped, %s kernel drops): took %s in %s s = %s datagrams/s' \
-    "$receivers" "$queued" "$dropped" "$drained" "$seconds" "$(awk -v n="$drained" -v s="$seconds" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')")
-  say "$drain"
-  local best=0 first=$(( warm + queued )) rate=$udp_rate summary="$drain"$'\n'
-  for rate in "$udp_rate" $(( udp_rate * 2 / 3 )) $(( udp_rate / 2 )) $(( udp_rate / 3 )) $(( udp_rate / 6 )); do
+  local queued drained seconds dropped recv_user recv_sys other summary="" first=$warm tracer=""
+  if [[ $trace -eq 1 ]]; then
+    dotnet "$(trace_tool)" collect -p "$daemon_pid" --profile dotnet-sampled-thread-time \
+      --format Speedscope -o "$work/trace-$db.nettrace" >"$work/trace-$db.log" 2>&1 </dev/null &
+    tracer=$!
+    sleep 3
+  fi
+  local drain_total=0 drain_cpu=0
+  for d in $(seq 1 "$udp_drains"); do
+    read -r queued drained dropped seconds recv_user recv_sys other waited < <(udp_drain "$receivers" "$first")
+    first=$(( first + queued ))
+    drain_total=$(( drain_total + drained ))
+    drain_cpu=$(awk -v a="$drain_cpu" -v u="$recv_user" 'BEGIN { print a + u }')
+    local drain; drain=$(printf 'udp receive loops alone, drain %s (%s receivers; %s datagrams queued while the daemon was stopped, %s kernel drops): took %s in %s s = %s datagrams/s; receive threads %s µs/datagram (user %s, system %s; waited for a core %s s), rest of the daemon %s µs/datagram  load %s' \
+      "$d" "$receivers" "$queued" "$dropped" "$drained" "$seconds" "$(awk -v n="$drained" -v s="$seconds" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')" \
+      "$(awk -v n="$drained" -v u="$recv_user" -v s="$recv_sys" 'BEGIN { printf "%.2f", (u + s) * 1e6 / n }')" \
+      "$(awk -v n="$drained" -v u="$recv_user" 'BEGIN { printf "%.2f", u * 1e6 / n }')" \
+      "$(awk -v n="$drained" -v s="$recv_sys" 'BEGIN { printf "%.2f", s * 1e6 / n }')" "$waited" \
+      "$(awk -v n="$drained" -v o="$other" 'BEGIN { printf "%.2f", o * 1e6 / n }')" "$(load)")
+    say "$drain"
+    summary+="$drain"$'\n'
+  done
+  if [[ -n $tracer ]]; then
+    kill -TERM "$tracer" 2>/dev/null || true
+    wait "$tracer" 2>/dev/null || true
+    # The receive threads' user time by stage (their system time, the receive call's, is in the drain lines).
+    local tids; tids=$(grep -l '^udp-receive-' /proc/"$daemon_pid"/task/*/comm | awk -F/ '{ print $5 }' | paste -sd,)
+    python3 "$here/trace-stages.py" "$work/trace-$db.speedscope.json" "$drain_cpu" "$drain_total" --threads "$tids" --unit datagram >&2 \
+      || say "no stage breakdown (see $work/trace-$db.log)"
+  fi
+  local best=0 rate=$udp_rate
+  local rates=("$udp_rate" $(( udp_rate * 2 / 3 )) $(( udp_rate / 2 )) $(( udp_rate / 3 )) $(( udp_rate / 6 )))
+  [[ $udp_rate -gt 0 ]] || rates=()
+  for rate in "${rates[@]}"; do
     say "UDP burst: 3 s at $rate datagrams/s (load $(load))"
     local sent rows kernel achieved took
     read -r sent rows kernel achieved took < <(udp_burst "$rate" "$first")

@@ -76,7 +76,7 @@ public class CopyEncodingBenchmarks
 
 /// <summary>
 /// The spool's per-message work under its lock: the record header, the payload copy and the record's MAC
-/// (<see cref="SpoolRecord.WriteMessage"/>), and the MAC alone, for the load generator's messages, in each keyed format;
+/// (<see cref="SpoolRecord.WriteMessage(Span{byte}, long, in ReceivedMessage, RecordMac)"/>), and the MAC alone, for the load generator's messages, in each keyed format;
 /// and the replay's check of a record read back: by its MAC, or by the digest the writer kept
 /// (<see cref="RecentRecordDigests"/>), and what keeping that digest costs the writer.
 /// </summary>

@@ -48,6 +48,13 @@ internal readonly struct ReceivedMessage
 
     public ReadOnlySpan<byte> Bytes => _buffer.AsSpan(0, Length);
 
+    /// <summary>The message's peer, transport, receipt time and node together.</summary>
+    public MessageOrigin Origin => new(Peer, Transport, ReceivedAt, Node);
+
+    /// <summary>Copies <paramref name="bytes"/> into a pooled buffer.</summary>
+    public static ReceivedMessage Copy(ReadOnlySpan<byte> bytes, in MessageOrigin origin) =>
+        Copy(bytes, origin.Peer, origin.Transport, origin.ReceivedAt, origin.Node);
+
     /// <summary>Copies <paramref name="bytes"/> into a pooled buffer.</summary>
     public static ReceivedMessage Copy(ReadOnlySpan<byte> bytes, InetValue peer, Transport transport, DateTimeOffset receivedAt, NodeIdentity node = default)
     {

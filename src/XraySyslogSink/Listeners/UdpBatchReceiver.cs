@@ -100,7 +100,13 @@ internal sealed class UdpBatchReceiver
 
     /// <summary>The datagram's bytes in slot <paramref name="index"/>: at most the slot, when <see cref="Length"/> is larger it was cut.</summary>
     public ReadOnlySpan<byte> Datagram(int index) =>
-        _data.AsSpan(index * _slotSize, (int)Math.Min(_headers[index].Length, (uint)_slotSize));
+        _data.AsSpan(SlotOffset(index), (int)Math.Min(_headers[index].Length, (uint)_slotSize));
+
+    /// <summary>The buffer every slot is in, so that a batch's datagrams can be passed on together (<see cref="SlotOffset"/>).</summary>
+    public ReadOnlySpan<byte> Slots => _data;
+
+    /// <summary>Where slot <paramref name="index"/> starts in <see cref="Slots"/>.</summary>
+    public int SlotOffset(int index) => index * _slotSize;
 
     /// <summary>The datagram's own length in slot <paramref name="index"/>, also when it did not fit the slot.</summary>
     public int Length(int index) => (int)Math.Min(_headers[index].Length, int.MaxValue);

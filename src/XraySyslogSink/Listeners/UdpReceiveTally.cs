@@ -38,7 +38,7 @@ internal sealed class UdpReceiveTally(SinkMetrics metrics, string notAllowed, st
         Tick();
     }
 
-    public void SpoolFull() => _spoolFull++;
+    public void SpoolFull(int count) => _spoolFull += count;
 
     /// <summary>Hands the counts so far to the metrics.</summary>
     public void Report()

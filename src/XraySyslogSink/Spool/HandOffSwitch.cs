@@ -46,7 +46,19 @@ internal sealed class HandOffSwitch(ChannelWriter<ReceivedMessage> messages, Mes
     /// the queue took it (and ownership of its buffer). False: the replay forwards it from disk, and
     /// <paramref name="startedReplay"/> says whether this call switched to replay (the loop must be woken).
     /// </summary>
-    public bool TryForward(in ReceivedMessage message, long sequence, SpoolSegment segment, long recordOffset, out bool startedReplay)
+    public bool TryForward(in ReceivedMessage message, long sequence, SpoolSegment segment, long recordOffset, out bool startedReplay) =>
+        TryForward(message.Bytes, message.Origin, message, sequence, segment, recordOffset, out startedReplay);
+
+    /// <summary>
+    /// As <see cref="TryForward(in ReceivedMessage, long, SpoolSegment, long, out bool)"/> for a message the spool was
+    /// handed as bytes: the pooled in-memory copy is made only once the queue's budget has room for it (and released at
+    /// once if the queue then refuses it), so a message that goes to the replay is not copied a second time.
+    /// </summary>
+    public bool TryForward(ReadOnlySpan<byte> bytes, in MessageOrigin origin, long sequence, SpoolSegment segment, long recordOffset, out bool startedReplay) =>
+        TryForward(bytes, origin, owned: default, sequence, segment, recordOffset, out startedReplay);
+
+    /// <summary>Hands on <paramref name="owned"/>, or a copy of <paramref name="bytes"/> when there is no such message (<c>default</c>).</summary>
+    private bool TryForward(ReadOnlySpan<byte> bytes, in MessageOrigin origin, in ReceivedMessage owned, long sequence, SpoolSegment segment, long recordOffset, out bool startedReplay)
     {
         startedReplay = false;
         if (Replaying)
@@ -54,13 +66,20 @@ internal sealed class HandOffSwitch(ChannelWriter<ReceivedMessage> messages, Mes
             return false;
         }
 
-        long cost = MessageQueueBudget.Cost(message.Length);
+        long cost = MessageQueueBudget.Cost(bytes.Length);
         if (budget.TryTake(cost))
         {
-            if (messages.TryWrite(message.WithSequence(NextToForward, sequence)))
+            bool copied = owned.Buffer is null;
+            ReceivedMessage handed = copied ? ReceivedMessage.Copy(bytes, origin) : owned;
+            if (messages.TryWrite(handed.WithSequence(NextToForward, sequence)))
             {
                 NextToForward = sequence + 1;
                 return true;
+            }
+
+            if (copied)
+            {
+                handed.Release();
             }
 
             budget.Release(cost);

@@ -17,10 +17,18 @@ internal interface IMessageSpool
     ValueTask<long> AppendAsync(ReceivedMessage message, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Appends without waiting; false (and the message released) when the spool is full. For UDP, whose
-    /// receive loop must never block.
+    /// Appends the message <paramref name="bytes"/> from <paramref name="origin"/> without waiting; false when the spool
+    /// is full. The spool copies the bytes straight into its record, and into a pooled in-memory message only when it
+    /// hands the message on in memory; the caller keeps its buffer. For UDP, whose receive loop must never block.
     /// </summary>
-    bool TryAppend(ReceivedMessage message, out long sequence);
+    bool TryAppend(ReadOnlySpan<byte> bytes, in MessageOrigin origin, out long sequence);
+
+    /// <summary>
+    /// Appends each of <paramref name="messages"/> (its bytes in <paramref name="buffer"/>) in order, as
+    /// <see cref="TryAppend(ReadOnlySpan{byte}, in MessageOrigin, out long)"/> would one by one, but under one acquisition
+    /// of the spool's lock; returns how many were appended (the others did not fit). For a UDP receive thread's batch.
+    /// </summary>
+    int TryAppend(ReadOnlySpan<byte> buffer, ReadOnlySpan<MessageSlice> messages);
 
     /// <summary>Completes once every message up to <paramref name="sequence"/> is synced to disk (RELP acknowledges only then).</summary>
     ValueTask WaitDurableAsync(long sequence, CancellationToken cancellationToken);

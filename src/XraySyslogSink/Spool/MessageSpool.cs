@@ -221,18 +221,31 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
         _flushWake.Dispose();
     }
 
-    public bool TryAppend(ReceivedMessage message, out long sequence)
+    public bool TryAppend(ReadOnlySpan<byte> bytes, in MessageOrigin origin, out long sequence)
     {
         lock (_state!.Gate)
         {
-            if (TryAppendLocked(message, out sequence))
+            return TryAppendLocked(bytes, origin, owned: default, out sequence);
+        }
+    }
+
+    public int TryAppend(ReadOnlySpan<byte> buffer, ReadOnlySpan<MessageSlice> messages)
+    {
+        // One lock for the batch: with a lock per message, two receive threads handed it to each other for every
+        // datagram, and the hand-offs (spinning, then sleeping and waking) cost them more than the appends.
+        int appended = 0;
+        lock (_state!.Gate)
+        {
+            foreach (ref readonly MessageSlice message in messages)
             {
-                return true;
+                if (TryAppendLocked(buffer.Slice(message.Offset, message.Length), message.Origin, owned: default, out _))
+                {
+                    appended++;
+                }
             }
         }
 
-        message.Release();
-        return false;
+        return appended;
     }
 
     public async ValueTask<long> AppendAsync(ReceivedMessage message, CancellationToken cancellationToken)
@@ -243,7 +256,7 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
             Task space;
             lock (state.Gate)
             {
-                if (TryAppendLocked(message, out long sequence))
+                if (TryAppendLocked(message.Bytes, message.Origin, message, out long sequence))
                 {
                     return sequence;
                 }
@@ -363,20 +376,30 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private bool TryAppendLocked(in ReceivedMessage message, out long sequence)
+    /// <summary>
+    /// Appends <paramref name="bytes"/> from <paramref name="origin"/> and hands the message on. With an
+    /// <paramref name="owned"/> message (whose bytes these are) the queue takes that message, or it is released; without
+    /// one (<c>default</c>) a pooled copy is made only if the queue takes it. False: nothing appended, nothing released.
+    /// </summary>
+    private bool TryAppendLocked(ReadOnlySpan<byte> bytes, in MessageOrigin origin, in ReceivedMessage owned, out long sequence)
     {
         SpoolState state = _state!;
-        if (_stopped || !state.Writer.TryAppend(message, out sequence, out long recordOffset))
+        if (_stopped || !state.Writer.TryAppend(bytes, origin, out sequence, out long recordOffset))
         {
             sequence = 0;
             return false;
         }
 
         _appended++;
-        if (!state.HandOff.TryForward(message, sequence, state.Writer.Active!, recordOffset, out bool startedReplay))
+        SpoolSegment segment = state.Writer.Active!;
+        bool startedReplay;
+        bool forwarded = owned.Buffer is null
+            ? state.HandOff.TryForward(bytes, origin, sequence, segment, recordOffset, out startedReplay)
+            : state.HandOff.TryForward(owned, sequence, segment, recordOffset, out startedReplay);
+        if (!forwarded)
         {
             state.Writer.RememberLastForReplay();
-            message.Release();
+            owned.Release();
             if (startedReplay)
             {
                 _replayer!.Wake();

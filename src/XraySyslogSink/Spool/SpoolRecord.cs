@@ -67,21 +67,27 @@ internal static class SpoolRecord
     public static int SizeOf(int payloadLength) => HeaderLength + payloadLength;
 
     /// <summary>The size of the record of <paramref name="message"/>, its node identity included.</summary>
-    public static int SizeOf(in ReceivedMessage message) => HeaderLength + NodeExtensionLength(message.Node) + message.Length;
+    public static int SizeOf(in ReceivedMessage message) => SizeOf(message.Length, message.Node);
+
+    /// <summary>The size of the record of a message of <paramref name="payloadLength"/> bytes from <paramref name="node"/>.</summary>
+    public static int SizeOf(int payloadLength, in NodeIdentity node) => HeaderLength + NodeExtensionLength(node) + payloadLength;
 
     /// <summary>Writes the record of <paramref name="message"/> into <paramref name="destination"/> (at least <see cref="SizeOf(in ReceivedMessage)"/> bytes).</summary>
-    public static int WriteMessage(Span<byte> destination, long sequence, in ReceivedMessage message, RecordMac mac)
+    public static int WriteMessage(Span<byte> destination, long sequence, in ReceivedMessage message, RecordMac mac) =>
+        WriteMessage(destination, sequence, message.Bytes, message.Origin, mac);
+
+    /// <summary>Writes the record of the message <paramref name="payload"/> from <paramref name="origin"/> into <paramref name="destination"/> (at least <see cref="SizeOf(int, in NodeIdentity)"/> bytes).</summary>
+    public static int WriteMessage(Span<byte> destination, long sequence, ReadOnlySpan<byte> payload, in MessageOrigin origin, RecordMac mac)
     {
-        ReadOnlySpan<byte> payload = message.Bytes;
-        int extension = NodeExtensionLength(message.Node);
+        int extension = NodeExtensionLength(origin.Node);
         int headerLength = HeaderLength + extension;
-        int size = WriteHeader(destination, MagicOf(mac.Version), SpoolRecordKind.Message, headerLength, payload.Length, sequence, message.ReceivedAt.UtcTicks, message.Transport, message.Peer);
+        int size = WriteHeader(destination, MagicOf(mac.Version), SpoolRecordKind.Message, headerLength, payload.Length, sequence, origin.ReceivedAt.UtcTicks, origin.Transport, origin.Peer);
         if (extension > 0)
         {
             destination[7] = NodeFlag;
             Span<byte> node = destination[HeaderLength..headerLength];
-            node[0] = (byte)message.Node.Source;
-            int nameLength = Encoding.UTF8.GetBytes(message.Node.Name!, node[NodeFieldsLength..]);
+            node[0] = (byte)origin.Node.Source;
+            int nameLength = Encoding.UTF8.GetBytes(origin.Node.Name!, node[NodeFieldsLength..]);
             BinaryPrimitives.WriteUInt16LittleEndian(node[1..], checked((ushort)nameLength));
         }
 

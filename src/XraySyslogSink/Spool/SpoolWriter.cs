@@ -66,21 +66,22 @@ internal sealed partial class SpoolWriter : IDisposable
     public bool Failed { get; private set; }
 
     /// <summary>
-    /// Appends <paramref name="message"/>: true with its sequence number and where its record starts; false when
-    /// the spool is full or the disk refuses (the message is not taken).
+    /// Appends the message <paramref name="payload"/> from <paramref name="origin"/>, its bytes copied straight into
+    /// the record: true with its sequence number and where its record starts; false when the spool is full or the disk
+    /// refuses (nothing is taken).
     /// </summary>
-    public bool TryAppend(in ReceivedMessage message, out long sequence, out long recordOffset)
+    public bool TryAppend(ReadOnlySpan<byte> payload, in MessageOrigin origin, out long sequence, out long recordOffset)
     {
         sequence = 0;
         recordOffset = 0;
-        int size = SpoolRecord.SizeOf(message);
+        int size = SpoolRecord.SizeOf(payload.Length, origin.Node);
         // After a failed write the buffer waits for the flusher's retry; a failed file creation is retried here.
         if (Failed && _buffered > 0)
         {
             return false;
         }
 
-        if (message.Transport == Transport.Udp && _ledger.Bytes + size + SpoolRecord.HeaderLength > _udpMaxBytes)
+        if (origin.Transport == Transport.Udp && _ledger.Bytes + size + SpoolRecord.HeaderLength > _udpMaxBytes)
         {
             if (!_udpFullReported)
             {
@@ -115,7 +116,7 @@ internal sealed partial class SpoolWriter : IDisposable
         SpoolSegment active = Active!;
         sequence = NextSequence++;
         recordOffset = active.Length;
-        SpoolRecord.WriteMessage(_buffer.AsSpan(_buffered), sequence, message, _mac);
+        SpoolRecord.WriteMessage(_buffer.AsSpan(_buffered), sequence, payload, origin, _mac);
         _lastRecordStart = _buffered;
         _lastRecordSize = size;
         _lastRecordOffset = recordOffset;

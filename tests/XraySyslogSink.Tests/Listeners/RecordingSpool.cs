@@ -22,20 +22,43 @@ internal sealed class RecordingSpool : IMessageSpool
 
     public ValueTask<long> AppendAsync(ReceivedMessage message, CancellationToken cancellationToken)
     {
-        TryAppend(message, out long sequence);
+        TryAppend(message.Bytes, message.Origin, out long sequence);
+        message.Release();
         return ValueTask.FromResult(sequence);
     }
 
-    public bool TryAppend(ReceivedMessage message, out long sequence)
+    /// <summary>Messages kept at most; beyond, appends are refused as a full spool refuses them.</summary>
+    public int Capacity { get; init; } = int.MaxValue;
+
+    public bool TryAppend(ReadOnlySpan<byte> bytes, in MessageOrigin origin, out long sequence)
     {
         lock (_messages)
         {
-            _messages.Add((Encoding.UTF8.GetString(message.Bytes), message.Peer));
+            sequence = 0;
+            if (_messages.Count >= Capacity)
+            {
+                return false;
+            }
+
+            _messages.Add((Encoding.UTF8.GetString(bytes), origin.Peer));
             sequence = _messages.Count;
         }
 
-        message.Release();
         return true;
+    }
+
+    public int TryAppend(ReadOnlySpan<byte> buffer, ReadOnlySpan<MessageSlice> messages)
+    {
+        int appended = 0;
+        foreach (MessageSlice message in messages)
+        {
+            if (TryAppend(buffer.Slice(message.Offset, message.Length), message.Origin, out _))
+            {
+                appended++;
+            }
+        }
+
+        return appended;
     }
 
     public ValueTask WaitDurableAsync(long sequence, CancellationToken cancellationToken) => ValueTask.CompletedTask;

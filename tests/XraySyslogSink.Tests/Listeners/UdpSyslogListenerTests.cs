@@ -80,6 +80,22 @@ public sealed class UdpSyslogListenerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Datagrams_a_full_spool_refuses_are_counted_as_dropped_and_the_others_kept()
+    {
+        var spool = new RecordingSpool { Capacity = 3 };
+        UdpSyslogListener listener = Start(new ListenerOptions { UdpReceivers = 1 }, spool: spool);
+        using Socket sender = Sender(listener.LocalEndPoint);
+        for (int i = 0; i < 8; i++)
+        {
+            sender.Send(Encoding.ASCII.GetBytes($"<14>line {i}"));
+        }
+
+        Assert.True(await EventuallyAsync(() => _metrics.TotalUdpDropped == 5), $"{_metrics.TotalUdpDropped} dropped");
+        Assert.Equal(["<14>line 0", "<14>line 1", "<14>line 2"], spool.Messages.Select(m => m.Text));
+        Assert.Equal(8, _metrics.TotalMessages);
+    }
+
+    [Fact]
     public void A_second_listener_on_the_port_is_refused_rather_than_sharing_the_senders()
     {
         UdpSyslogListener first = Start(new ListenerOptions { UdpReceivers = 2 });
@@ -125,9 +141,9 @@ public sealed class UdpSyslogListenerTests : IAsyncDisposable
         _metrics.Dispose();
     }
 
-    private UdpSyslogListener Start(ListenerOptions options, IPEndPoint? endPoint = null)
+    private UdpSyslogListener Start(ListenerOptions options, IPEndPoint? endPoint = null, RecordingSpool? spool = null)
     {
-        var listener = new UdpSyslogListener(endPoint ?? new IPEndPoint(IPAddress.Loopback, 0), options, new SourceFilter(options, NullLogger.Instance), _spool, _metrics, TimeProvider.System, NullLogger.Instance);
+        var listener = new UdpSyslogListener(endPoint ?? new IPEndPoint(IPAddress.Loopback, 0), options, new SourceFilter(options, NullLogger.Instance), spool ?? _spool, _metrics, TimeProvider.System, NullLogger.Instance);
         _listeners.Add(listener);
         listener.Start();
         return listener;

@@ -80,6 +80,45 @@ public sealed class HandOffSwitchTests
         Assert.Equal(3 * MessageQueueBudget.Cost(1000), budget.Bytes);
     }
 
+    [Fact]
+    public void Bytes_are_copied_into_the_queue_with_their_origin_and_number_while_it_has_room()
+    {
+        var budget = new MessageQueueBudget(long.MaxValue);
+        var handOff = new HandOffSwitch(_queue.Writer, budget);
+        handOff.Start(checkpoint: 0, first: null);
+        byte[] bytes = "<14>from a receive slot"u8.ToArray();
+        MessageOrigin origin = SpoolHarness.Origin(SpoolHarness.Now.AddMinutes(1), new NodeIdentity("edge-1", NodeIdentitySource.Network));
+
+        Assert.True(handOff.TryForward(bytes, origin, 1, _segment, 64, out bool started));
+        Array.Clear(bytes);
+
+        Assert.False(started);
+        Assert.True(_queue.Reader.TryRead(out ReceivedMessage message));
+        Assert.Equal("<14>from a receive slot"u8.ToArray(), message.Bytes.ToArray());
+        Assert.Equal(origin, message.Origin);
+        Assert.Equal((1L, 1L), (message.FirstSequence, message.Sequence));
+        Assert.Equal(MessageQueueBudget.Cost(bytes.Length), budget.Bytes);
+        message.Release();
+    }
+
+    [Fact]
+    public void Bytes_the_full_queue_refuses_give_their_budget_back_and_switch_to_replay_at_that_record()
+    {
+        var budget = new MessageQueueBudget(long.MaxValue);
+        var handOff = new HandOffSwitch(_queue.Writer, budget);
+        handOff.Start(checkpoint: 0, first: null);
+        Assert.True(Forward(handOff, 1, 64, out _));
+        Assert.True(Forward(handOff, 2, 128, out _));
+        long held = budget.Bytes;
+
+        Assert.False(handOff.TryForward("<14>third"u8, SpoolHarness.Origin(), 3, _segment, 192, out bool started));
+
+        Assert.True(started);
+        Assert.Equal(held, budget.Bytes);
+        Assert.Equal((192L, 3L, 3L), (handOff.Offset, handOff.OffsetSequence, handOff.NextToForward));
+        Assert.Equal(2, _queue.Reader.Count);
+    }
+
     private bool Forward(HandOffSwitch handOff, long sequence, long offset, out bool startedReplay, int length = 3)
     {
         ReceivedMessage message = SpoolHarness.Message(new byte[length]);

@@ -123,7 +123,7 @@ public sealed class SpoolDigestReplayTests
             foreach (byte[] payload in payloads)
             {
                 ReceivedMessage message = ReceivedMessage.Copy(payload, default, Transport.Tcp, SpoolHarness.Now);
-                Assert.True(_writer.TryAppend(message, out long sequence, out long offset));
+                Assert.True(_writer.TryAppend(message.Bytes, message.Origin, out long sequence, out long offset));
                 message.Release();
                 Places[sequence] = (_writer.Active!.Path, offset, SpoolRecord.SizeOf(payload.Length));
                 if (remember(sequence))

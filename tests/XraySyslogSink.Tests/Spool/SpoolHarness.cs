@@ -55,12 +55,15 @@ internal sealed class SpoolHarness : IAsyncDisposable
     }
 
     public static ReceivedMessage Message(byte[] payload, DateTimeOffset? receivedAt = null, NodeIdentity node = default) =>
-        ReceivedMessage.Copy(payload, InetValue.FromIPv4(0x0A000001), Transport.Tcp, receivedAt ?? Now, node);
+        ReceivedMessage.Copy(payload, Origin(receivedAt, node));
 
-    public bool TryAppend(byte[] payload, out long sequence) => Spool.TryAppend(Message(payload), out sequence);
+    public static MessageOrigin Origin(DateTimeOffset? receivedAt = null, NodeIdentity node = default) =>
+        new(InetValue.FromIPv4(0x0A000001), Transport.Tcp, receivedAt ?? Now, node);
+
+    public bool TryAppend(byte[] payload, out long sequence) => Spool.TryAppend(payload, Origin(), out sequence);
 
     /// <summary>Appends a message the listener accepted under <paramref name="node"/>.</summary>
-    public bool TryAppend(byte[] payload, NodeIdentity node, out long sequence) => Spool.TryAppend(Message(payload, node: node), out sequence);
+    public bool TryAppend(byte[] payload, NodeIdentity node, out long sequence) => Spool.TryAppend(payload, Origin(node: node), out sequence);
 
     /// <summary>The node identity each message taken so far carried, by sequence number.</summary>
     public Dictionary<long, NodeIdentity> TakenNodes { get; } = [];

@@ -104,7 +104,7 @@ public sealed class SpoolWriterTests
     private static bool Append(SpoolWriter writer, int length, out long sequence, out long offset, Transport transport = Transport.Tcp)
     {
         ReceivedMessage message = ReceivedMessage.Copy(new byte[length], default, transport, SpoolHarness.Now);
-        bool appended = writer.TryAppend(message, out sequence, out offset);
+        bool appended = writer.TryAppend(message.Bytes, message.Origin, out sequence, out offset);
         message.Release();
         return appended;
     }
