@@ -107,8 +107,14 @@ work="$(mktemp -d /tmp/xraysink-bench.XXXXXX)"
 chmod 755 "$work"  # the postgres user must reach its data directory and the exported files inside
 pgdir="$work/pg"
 daemon_pid=""
+rmem_before=$(sysctl -n net.core.rmem_max 2>/dev/null || echo "")
 cleanup() {
   [[ -n "$daemon_pid" ]] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null || true
+  # A larger --udp-buffer raised the host's net.core.rmem_max for this run only: put it back (scripts/install.sh, and
+  # its test, take the value they find as the operator's).
+  if [[ -n $rmem_before && $(sysctl -n net.core.rmem_max 2>/dev/null) != "$rmem_before" ]]; then
+    sysctl -q -w net.core.rmem_max="$rmem_before" >/dev/null 2>&1 || true
+  fi
   "$here/pg-local.sh" stop "$pgdir" >/dev/null 2>&1 || true
   if [[ $keep -eq 1 ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
