@@ -24,7 +24,7 @@ from collections import Counter
 # (stage, substrings of a frame name); the deepest frame matching any entry decides the stage.
 STAGES = [
     ("spool fsync (blocked, not CPU)", ["FlushToDisk"]),
-    ("spool MAC (HMAC-SHA256)", ["RecordMac", "IncrementalHash", "HMAC", "HmacHashProvider", "Crypto.Hmac"]),
+    ("spool MAC", ["RecordMac", "IncrementalHash", "HMAC", "HmacHashProvider", "Crypto.Hmac", "Blake3"]),
     ("spool write() to the OS", ["SpoolWriter.WriteBuffer", "RandomAccess.Write"]),
     ("spool replay read + check", ["SegmentReader", "SpoolReplayer", "RandomAccess.Read"]),
     ("lock contention (spinning for a lock, waking its sleepers)", ["Monitor.Enter_Slowpath", "Monitor.Exit_Slowpath"]),
