@@ -57,7 +57,7 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
         _readCheckpoint = readCheckpoint;
         _logger = logger;
         _time = time ?? TimeProvider.System;
-        _fileSystem = fileSystem ?? PhysicalSpoolFileSystem.Instance;
+        _fileSystem = fileSystem ?? (options.ReleasePageCache ? PhysicalSpoolFileSystem.Instance : PhysicalSpoolFileSystem.KeepingPageCache);
         _damage = new SpoolDamage(logger);
         _budget = budget ?? new MessageQueueBudget(long.MaxValue);
         Metrics = metrics;

@@ -6,7 +6,15 @@ namespace XraySyslogSink.Spool;
 /// <summary>The spool's file operations on the real file system.</summary>
 internal sealed class PhysicalSpoolFileSystem : ISpoolFileSystem
 {
-    public static readonly PhysicalSpoolFileSystem Instance = new();
+    /// <summary>Files that give their pages back to the kernel once synced or read (<c>Spool:ReleasePageCache</c>).</summary>
+    public static readonly PhysicalSpoolFileSystem Instance = new(releasePageCache: true);
+
+    /// <summary>Files whose pages stay in the page cache as the kernel sees fit.</summary>
+    public static readonly PhysicalSpoolFileSystem KeepingPageCache = new(releasePageCache: false);
+
+    private readonly bool _releasePageCache;
+
+    private PhysicalSpoolFileSystem(bool releasePageCache) => _releasePageCache = releasePageCache;
 
     public IDisposable LockDirectory(string directory)
     {
@@ -17,10 +25,10 @@ internal sealed class PhysicalSpoolFileSystem : ISpoolFileSystem
     public IReadOnlyList<string> List(string directory, string suffix) => [.. Directory.EnumerateFiles(directory, "*" + suffix)];
 
     public ISpoolFile Create(string path) =>
-        new PhysicalFile(File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete));
+        new PhysicalFile(File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete), _releasePageCache);
 
     public ISpoolFile OpenRead(string path) =>
-        new PhysicalFile(File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+        new PhysicalFile(File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete), _releasePageCache);
 
     public long Length(string path) => new FileInfo(path).Length;
 
@@ -55,11 +63,20 @@ internal sealed class PhysicalSpoolFileSystem : ISpoolFileSystem
     /// fault per page: on the development VM that made writing the spool cost 3.35 CPU µs per row in a burst
     /// (perf, docs/performance.md "The spool and the page cache"); with the release it is 10 times cheaper.
     /// </summary>
-    private sealed class PhysicalFile(SafeFileHandle handle) : ISpoolFile
+    private sealed class PhysicalFile(SafeFileHandle handle, bool releasePageCache) : ISpoolFile
     {
         private const int DontNeed = 4; // POSIX_FADV_DONTNEED on Linux
+        private const long PageMask = 4096 - 1;
 
-        public void Write(ReadOnlySpan<byte> data, long offset) => RandomAccess.Write(handle, data, offset);
+        // What this handle wrote and has not yet released: [_unreleased, _writtenEnd).
+        private long _unreleased;
+        private long _writtenEnd;
+
+        public void Write(ReadOnlySpan<byte> data, long offset)
+        {
+            RandomAccess.Write(handle, data, offset);
+            _writtenEnd = Math.Max(_writtenEnd, offset + data.Length);
+        }
 
         public int Read(Span<byte> buffer, long offset)
         {
@@ -68,7 +85,8 @@ internal sealed class PhysicalSpoolFileSystem : ISpoolFileSystem
             {
                 // Everything before the end of this read, not just its range: pages the kernel read ahead were still
                 // in flight when their own range was released (with the 8 MiB read-ahead of the development VM's
-                // disk, 192 of 1,024 pages of a file read through stayed cached that way).
+                // disk, 192 of 1,024 pages of a file read through stayed cached that way). Pages after it stay: they
+                // are the read-ahead of the reads to come.
                 Release(0, offset + read);
             }
 
@@ -79,8 +97,15 @@ internal sealed class PhysicalSpoolFileSystem : ISpoolFileSystem
         {
             RandomAccess.FlushToDisk(handle);
 
-            // Now clean: the whole file's cached pages can go. Dirty ones (written after the sync) stay.
-            Release(0, 0);
+            // Now clean: what was written since the last release can go. Only that range: the rest of the file may
+            // hold pages read ahead for a replay further back, which are still to be read. The partial page at the
+            // start (the kernel keeps partial pages) is taken again next time.
+            long start = _unreleased & ~PageMask;
+            if (_writtenEnd > start)
+            {
+                Release(start, _writtenEnd - start);
+                _unreleased = _writtenEnd;
+            }
         }
 
         public void Dispose() => handle.Dispose();
@@ -88,7 +113,7 @@ internal sealed class PhysicalSpoolFileSystem : ISpoolFileSystem
         /// <summary>Advice only: where the kernel or file system does not take it, the pages simply stay cached.</summary>
         private void Release(long offset, long length)
         {
-            if (!OperatingSystem.IsLinux())
+            if (!releasePageCache || !OperatingSystem.IsLinux())
             {
                 return;
             }

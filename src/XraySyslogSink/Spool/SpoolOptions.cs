@@ -41,6 +41,14 @@ internal sealed class SpoolOptions
     public TimeSpan SyncInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>
+    /// Whether spool files give their pages back to the kernel once synced or read (default true): the spool reads
+    /// each byte at most once, so cached spool pages would only take memory from PostgreSQL's cache. Off keeps them
+    /// cached, so that a replay reads from memory instead of the disk, at the price of up to <see cref="MaxBytes"/>
+    /// of page cache.
+    /// </summary>
+    public bool ReleasePageCache { get; set; } = true;
+
+    /// <summary>
     /// This collector's name in <c>spool_checkpoints</c> (default: the host name). Must differ between
     /// collectors that share a database, since each row records how far that collector's spool is committed.
     /// </summary>

@@ -59,6 +59,17 @@ public sealed class PhysicalSpoolFileTests : IDisposable
         Assert.Equal(0, ResidentPages(path));
     }
 
+    [Fact]
+    public void With_the_release_off_synced_pages_stay_cached()
+    {
+        string path = Path.Combine(_directory, "c.seg");
+        using ISpoolFile file = PhysicalSpoolFileSystem.KeepingPageCache.Create(path);
+        file.Write(Pattern(1024 * 1024), 0);
+        file.FlushToDisk();
+
+        Assert.Equal(256, ResidentPages(path));
+    }
+
     private static int ReadAll(ISpoolFile file, byte[] buffer)
     {
         int total = 0;
