@@ -57,8 +57,11 @@ internal sealed class HandOffSwitch(ChannelWriter<ReceivedMessage> messages, Mes
     public bool TryForward(ReadOnlySpan<byte> bytes, in MessageOrigin origin, long sequence, SpoolSegment segment, long recordOffset, out bool startedReplay) =>
         TryForward(bytes, origin, owned: default, sequence, segment, recordOffset, out startedReplay);
 
-    /// <summary>Hands on <paramref name="owned"/>, or a copy of <paramref name="bytes"/> when there is no such message (<c>default</c>).</summary>
-    private bool TryForward(ReadOnlySpan<byte> bytes, in MessageOrigin origin, in ReceivedMessage owned, long sequence, SpoolSegment segment, long recordOffset, out bool startedReplay)
+    /// <summary>
+    /// Hands on <paramref name="owned"/> (whose bytes <paramref name="bytes"/> are), or a pooled copy of
+    /// <paramref name="bytes"/> when there is no such message (<c>default</c>): the spool's one entry for both.
+    /// </summary>
+    public bool TryForward(ReadOnlySpan<byte> bytes, in MessageOrigin origin, in ReceivedMessage owned, long sequence, SpoolSegment segment, long recordOffset, out bool startedReplay)
     {
         startedReplay = false;
         if (Replaying)

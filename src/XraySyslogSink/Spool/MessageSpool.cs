@@ -391,12 +391,7 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
         }
 
         _appended++;
-        SpoolSegment segment = state.Writer.Active!;
-        bool startedReplay;
-        bool forwarded = owned.Buffer is null
-            ? state.HandOff.TryForward(bytes, origin, sequence, segment, recordOffset, out startedReplay)
-            : state.HandOff.TryForward(owned, sequence, segment, recordOffset, out startedReplay);
-        if (!forwarded)
+        if (!state.HandOff.TryForward(bytes, origin, owned, sequence, state.Writer.Active!, recordOffset, out bool startedReplay))
         {
             state.Writer.RememberLastForReplay();
             owned.Release();

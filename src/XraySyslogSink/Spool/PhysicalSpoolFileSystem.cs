@@ -68,9 +68,16 @@ internal sealed class PhysicalSpoolFileSystem : ISpoolFileSystem
         private const int DontNeed = 4; // POSIX_FADV_DONTNEED on Linux
         private const long PageMask = 4096 - 1;
 
-        // What this handle wrote and has not yet released: [_unreleased, _writtenEnd).
+        private const long ReleaseStep = 1024 * 1024;
+
+        // What this handle wrote and has not yet released: [_unreleased, _writtenEnd). The spool writes under its lock
+        // and syncs outside it, so a write may land while FlushToDisk reads _writtenEnd: its pages are then dirty, the
+        // kernel keeps them, and they go when the segment file is deleted.
         private long _unreleased;
         private long _writtenEnd;
+
+        // How far this handle's reads have released.
+        private long _readReleased;
 
         public void Write(ReadOnlySpan<byte> data, long offset)
         {
@@ -81,13 +88,17 @@ internal sealed class PhysicalSpoolFileSystem : ISpoolFileSystem
         public int Read(Span<byte> buffer, long offset)
         {
             int read = RandomAccess.Read(handle, buffer, offset);
-            if (read > 0)
+
+            // Everything before the end of this read, not just its range: pages the kernel read ahead were still in
+            // flight when their own range was released (with the 8 MiB read-ahead of the development VM's disk, 192
+            // of 1,024 pages of a file read through stayed cached that way). Pages after it stay: they are the
+            // read-ahead of the reads to come. Once per ReleaseStep read, not per read: a replay close behind the
+            // writer reads in small pieces, and at most ReleaseStep stays cached per open file.
+            long end = offset + read;
+            if (read > 0 && end - _readReleased >= ReleaseStep)
             {
-                // Everything before the end of this read, not just its range: pages the kernel read ahead were still
-                // in flight when their own range was released (with the 8 MiB read-ahead of the development VM's
-                // disk, 192 of 1,024 pages of a file read through stayed cached that way). Pages after it stay: they
-                // are the read-ahead of the reads to come.
-                Release(0, offset + read);
+                Release(0, end);
+                _readReleased = end;
             }
 
             return read;
