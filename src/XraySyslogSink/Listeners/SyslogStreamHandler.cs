@@ -18,6 +18,7 @@ internal sealed class SyslogStreamHandler(Transport transport, ListenerOptions o
     public async Task RunAsync(StreamConnection connection)
     {
         var decoder = new SyslogFrameDecoder(options.MaxMessageSize, options.MaxOctetCount);
+        var batch = new FrameBatch();
         PipeReader reader = connection.Input;
         while (true)
         {
@@ -25,7 +26,7 @@ internal sealed class SyslogStreamHandler(Transport transport, ListenerOptions o
             ReadOnlySequence<byte> buffer = read.Buffer;
             long messages = 0;
             long bytes = 0;
-            DateTimeOffset receivedAt = timeProvider.GetUtcNow();
+            var origin = new MessageOrigin(connection.Peer, transport, timeProvider.GetUtcNow(), connection.Node);
             try
             {
                 bool final = false;
@@ -41,6 +42,8 @@ internal sealed class SyslogStreamHandler(Transport transport, ListenerOptions o
 
                     if (status == FrameStatus.NeedMoreData)
                     {
+                        // Before the buffer is advanced: the batch's frames are still in it.
+                        await batch.AppendAsync(spool, origin, connection.Stopping);
                         break;
                     }
 
@@ -52,15 +55,29 @@ internal sealed class SyslogStreamHandler(Transport transport, ListenerOptions o
 
                     if (status == FrameStatus.ProtocolError)
                     {
+                        // The frames before the bad one were accepted.
+                        await batch.AppendAsync(spool, origin, connection.Stopping);
                         throw new ConnectionEndException(ConnectionEnd.ProtocolError, "the octet count is larger than Listeners:MaxOctetCount or not a number");
                     }
 
                     messages++;
                     bytes += frame.Length;
                     connection.MarkEstablished();
-                    var message = ReceivedMessage.Copy(frame, connection.Peer, transport, receivedAt, connection.Node);
-                    // Backpressure: while the spool is full this waits, and the connection is not read.
-                    await spool.AppendAsync(message, connection.Stopping);
+                    // Backpressure: while the spool is full the appends wait, and the connection is not read.
+                    if (frame.IsSingleSegment)
+                    {
+                        batch.Add(frame.First);
+                        if (batch.IsFull)
+                        {
+                            await batch.AppendAsync(spool, origin, connection.Stopping);
+                        }
+                    }
+                    else
+                    {
+                        // Rare (a frame across two of the pipe's 64 KiB buffers): copied whole, after the frames before it.
+                        await batch.AppendAsync(spool, origin, connection.Stopping);
+                        await spool.AppendAsync(ReceivedMessage.Copy(frame, origin.Peer, transport, origin.ReceivedAt, origin.Node), connection.Stopping);
+                    }
                 }
             }
             finally

@@ -30,6 +30,14 @@ internal interface IMessageSpool
     /// </summary>
     int TryAppend(ReadOnlySpan<byte> buffer, ReadOnlySpan<MessageSlice> messages);
 
+    /// <summary>
+    /// Appends <paramref name="messages"/>, all from <paramref name="origin"/>, in order under one acquisition of the
+    /// spool's lock, stopping at the first one the spool refuses (full); returns how many were appended, a prefix. The
+    /// spool copies the bytes as <see cref="TryAppend(ReadOnlySpan{byte}, in MessageOrigin, out long)"/> does. For a
+    /// stream listener's frames of one read, whose order must hold and whose rest the listener then waits to append.
+    /// </summary>
+    int TryAppendInOrder(ReadOnlySpan<ReadOnlyMemory<byte>> messages, in MessageOrigin origin);
+
     /// <summary>Completes once every message up to <paramref name="sequence"/> is synced to disk (RELP acknowledges only then).</summary>
     ValueTask WaitDurableAsync(long sequence, CancellationToken cancellationToken);
 }

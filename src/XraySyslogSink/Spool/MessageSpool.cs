@@ -248,6 +248,20 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
         return appended;
     }
 
+    public int TryAppendInOrder(ReadOnlySpan<ReadOnlyMemory<byte>> messages, in MessageOrigin origin)
+    {
+        int appended = 0;
+        lock (_state!.Gate)
+        {
+            while (appended < messages.Length && TryAppendLocked(messages[appended].Span, origin, owned: default, out _))
+            {
+                appended++;
+            }
+        }
+
+        return appended;
+    }
+
     public async ValueTask<long> AppendAsync(ReceivedMessage message, CancellationToken cancellationToken)
     {
         SpoolState state = _state!;

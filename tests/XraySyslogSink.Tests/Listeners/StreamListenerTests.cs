@@ -103,6 +103,53 @@ public sealed class StreamListenerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Frames_of_one_read_are_appended_together_in_order_with_one_larger_than_the_pipe_buffer_among_them()
+    {
+        // 300 lines of 330 bytes cross the pipe's 64 KiB buffers more than once, and the 100,000-byte one always does.
+        StreamListener listener = Start(new ListenerOptions { MaxMessageSize = 200_000, MaxBufferedBytesPerConnection = 1024 * 1024 });
+        List<string> sent = [];
+        for (int i = 0; i < 300; i++)
+        {
+            sent.Add(i == 150 ? "<14>large " + new string('l', 100_000) : $"<14>line {i:D3} " + new string('x', 316));
+        }
+
+        using TcpClient client = await ConnectAsync(listener);
+        await client.GetStream().WriteAsync(Encoding.ASCII.GetBytes(string.Concat(sent.Select(line => line + "\n"))));
+
+        Assert.True(await EventuallyAsync(() => _spool.Messages.Count == sent.Count), $"{_spool.Messages.Count} of {sent.Count}");
+        Assert.Equal(sent, _spool.Messages.Select(m => m.Text));
+        Assert.InRange(_spool.LargestInOrderBatch, 2, FrameBatch.Capacity);
+        Assert.Equal(sent.Count, _metrics.TotalMessages);
+    }
+
+    [Theory]
+    [InlineData(ListenerKind.Tcp)]
+    [InlineData(ListenerKind.Relp)]
+    internal async Task A_full_spool_holds_the_connection_back_and_every_frame_arrives_in_order_once_it_has_room(ListenerKind kind)
+    {
+        RecordingSpool spool = RecordingSpool.Holding(3);
+        StreamListener listener = Start(new ListenerOptions(), kind, spool);
+        using TcpClient client = await ConnectAsync(listener);
+        string[] lines = [.. Enumerable.Range(0, 10).Select(i => $"<14>line {i}")];
+        string wire = kind == ListenerKind.Tcp
+            ? string.Concat(lines.Select(line => line + "\n"))
+            : "1 open 30 relp_version=0\ncommands=syslog\n" + string.Concat(lines.Select((line, i) => $"{i + 2} syslog {line.Length} {line}\n"));
+        await client.GetStream().WriteAsync(Encoding.ASCII.GetBytes(wire));
+
+        Assert.True(await EventuallyAsync(() => spool.Messages.Count == 3));
+        spool.Raise(int.MaxValue);
+        Assert.True(await EventuallyAsync(() => spool.Messages.Count == lines.Length), $"{spool.Messages.Count} of {lines.Length}");
+        Assert.Equal(lines, spool.Messages.Select(m => m.Text));
+        if (kind == ListenerKind.Relp)
+        {
+            // Every message acknowledged, in order, once appended.
+            string expected = string.Concat(Enumerable.Range(2, lines.Length).Select(txnr => $"{txnr} rsp 6 200 OK\n"));
+            string answers = await ReadAnswersAsync(client, until: expected);
+            Assert.EndsWith(expected, answers, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Stopping_waits_for_open_connections_and_frees_their_places()
     {
         StreamListener listener = Start(new ListenerOptions());
@@ -206,9 +253,9 @@ public sealed class StreamListenerTests : IAsyncDisposable
         return true;
     }
 
-    private StreamListener Start(ListenerOptions options, ListenerKind kind = ListenerKind.Tcp)
+    private StreamListener Start(ListenerOptions options, ListenerKind kind = ListenerKind.Tcp, RecordingSpool? spool = null)
     {
-        var factory = new ListenerFactory(options, new SourceFilter(options, NullLogger.Instance), _spool, _metrics, _clock, NullLogger.Instance);
+        var factory = new ListenerFactory(options, new SourceFilter(options, NullLogger.Instance), spool ?? _spool, _metrics, _clock, NullLogger.Instance);
         var listener = (StreamListener)factory.Create(kind, new IPEndPoint(IPAddress.Loopback, 0), null);
         _listener = listener;
         listener.Start();
@@ -220,6 +267,25 @@ public sealed class StreamListenerTests : IAsyncDisposable
         var client = new TcpClient(AddressFamily.InterNetwork);
         await client.ConnectAsync(listener.LocalEndPoint);
         return client;
+    }
+
+    private static async Task<string> ReadAnswersAsync(TcpClient client, string until)
+    {
+        var buffer = new byte[4096];
+        var answers = new StringBuilder();
+        using var timeout = new CancellationTokenSource(Patience);
+        while (!answers.ToString().EndsWith(until, StringComparison.Ordinal))
+        {
+            int read = await client.GetStream().ReadAsync(buffer, timeout.Token);
+            if (read == 0)
+            {
+                break;
+            }
+
+            answers.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        return answers.ToString();
     }
 
     private static async Task<int> ReadUntilClosedAsync(TcpClient client)

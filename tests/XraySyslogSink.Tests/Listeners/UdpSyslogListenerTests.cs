@@ -82,7 +82,7 @@ public sealed class UdpSyslogListenerTests : IAsyncDisposable
     [Fact]
     public async Task Datagrams_a_full_spool_refuses_are_counted_as_dropped_and_the_others_kept()
     {
-        var spool = new RecordingSpool { Capacity = 3 };
+        var spool = RecordingSpool.Holding(3);
         UdpSyslogListener listener = Start(new ListenerOptions { UdpReceivers = 1 }, spool: spool);
         using Socket sender = Sender(listener.LocalEndPoint);
         for (int i = 0; i < 8; i++)

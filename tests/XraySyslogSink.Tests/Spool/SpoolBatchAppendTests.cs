@@ -44,6 +44,22 @@ public sealed class SpoolBatchAppendTests
     }
 
     [Fact]
+    public async Task Frames_appended_in_order_stop_at_the_first_the_spool_refuses_so_none_after_it_overtakes_it()
+    {
+        // A stream's frames: the large one does not fit, so the small one after it must wait with it (its sender's
+        // order), unlike a UDP batch's datagrams.
+        await using SpoolHarness harness = await SpoolHarness.OpenAsync(new SimulatedFileSystem(), checkpoint: 0, queueCapacity: 64, maxBytes: 16 * 1024);
+        ReadOnlyMemory<byte>[] frames = [.. new[] { "<14>first", "<14>second", new string('x', 20 * 1024), "<14>after" }.Select(t => (ReadOnlyMemory<byte>)Encoding.ASCII.GetBytes(t))];
+
+        Assert.Equal(2, harness.Spool.TryAppendInOrder(frames, SpoolHarness.Origin()));
+        Assert.Equal(0, harness.Spool.TryAppendInOrder(frames.AsSpan(2), SpoolHarness.Origin()));
+
+        List<(long First, long Sequence, byte[] Payload, DateTimeOffset ReceivedAt)> taken = await harness.DrainAsync();
+        Assert.Equal(["<14>first", "<14>second"], taken.Select(t => Encoding.ASCII.GetString(t.Payload)));
+        Assert.Equal([1L, 2L], taken.Select(t => t.Sequence));
+    }
+
+    [Fact]
     public async Task Bytes_appended_while_the_queue_is_full_reach_the_parsers_from_disk_unchanged()
     {
         // Two go to the queue in memory; the third finds it full (its copy is given back at once) and starts the

@@ -190,8 +190,13 @@ internal sealed class RelpSession
                             {
                                 messages++;
                                 bytes += frame.Data.Length;
-                                var message = ReceivedMessage.Copy(TrimTrailer(frame.Data), peer, Transport.Relp, receivedAt, _connection.Node);
-                                sequence = await _spool.AppendAsync(message, _stop);
+                                ReadOnlySequence<byte> data = TrimTrailer(frame.Data);
+                                var origin = new MessageOrigin(peer, Transport.Relp, receivedAt, _connection.Node);
+                                // Straight from the pipe's buffer when the spool has room; a copy only to wait for room.
+                                if (!data.IsSingleSegment || !_spool.TryAppend(data.FirstSpan, origin, out sequence))
+                                {
+                                    sequence = await _spool.AppendAsync(ReceivedMessage.Copy(data, peer, Transport.Relp, receivedAt, _connection.Node), _stop);
+                                }
                             }
 
                             // Once appended the message must be answered even when stopping, or its client would send it twice.
