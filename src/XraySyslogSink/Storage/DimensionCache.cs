@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Hashing;
 using System.Text;
 using System.Text.Unicode;
 
@@ -43,9 +44,16 @@ internal sealed class DimensionCache
 
     public bool TryGetId(ReadOnlySpan<byte> utf8Value, out int id)
     {
+        // Every key kept is valid UTF-8 (encoded from a string), so bytes that are not can only miss: the check runs
+        // after a miss, not before every hit.
+        if (TryGetExact(utf8Value, out id))
+        {
+            return true;
+        }
+
         if (Utf8.IsValid(utf8Value))
         {
-            return TryGetValid(utf8Value, out id);
+            return false;
         }
 
         // Rare: replace the invalid sequences as the database's text does, then look that up.
@@ -75,21 +83,26 @@ internal sealed class DimensionCache
         Add(utf8.Bytes, Hash(utf8.Bytes), id);
     }
 
+    // Seeded per process, so a sender cannot choose values that collide.
+    private static readonly long HashSeed = Random.Shared.NextInt64();
+
+    /// <remarks>
+    /// XxHash3 where <see cref="HashCode.AddBytes"/> was: the same kind of seeded non-cryptographic hash, but it takes
+    /// a short key in a few wide steps where HashCode mixes it four bytes at a time (a third of a lookup's time).
+    /// </remarks>
     private static int Hash(ReadOnlySpan<byte> key)
     {
-        // Seeded per process, so a sender cannot choose values that collide.
-        var hash = default(HashCode);
-        hash.AddBytes(key);
-        return hash.ToHashCode();
+        ulong hash = XxHash3.HashToUInt64(key, HashSeed);
+        return (int)hash ^ (int)(hash >> 32);
     }
 
     private bool TryGetId(ReadOnlySpan<char> value, out int id)
     {
         using var utf8 = new Utf8Copy(value, stackalloc byte[StackLimit]);
-        return TryGetValid(utf8.Bytes, out id);
+        return TryGetExact(utf8.Bytes, out id);
     }
 
-    private bool TryGetValid(ReadOnlySpan<byte> key, out int id)
+    private bool TryGetExact(ReadOnlySpan<byte> key, out int id)
     {
         int hash = Hash(key);
         if (_current.TryGet(key, hash, out id))

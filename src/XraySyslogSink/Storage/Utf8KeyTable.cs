@@ -1,33 +1,45 @@
+using System.Runtime.InteropServices;
+
 namespace XraySyslogSink.Storage;
 
 /// <summary>
-/// A map from UTF-8 keys to ids without an object per entry: the keys' bytes lie one after another in one byte
-/// array, the slots (hash, id, where the key is, its length) in one open-addressing array. About 16–32 bytes of slot
-/// plus the key's own bytes per entry, where a <c>ConcurrentDictionary&lt;string, int&gt;</c> took about 130 bytes and
-/// two objects for a 30-character key, and nothing for the garbage collector to trace.
+/// A map from UTF-8 keys to ids without an object per entry: the entries (id, key length, key bytes) lie one after
+/// another in one byte array, the slots (hash, where the entry is) in one open-addressing array. 8 bytes of slot per
+/// 1⅓–2⅔ entries plus 8 bytes and the key's own bytes per entry, where a <c>ConcurrentDictionary&lt;string, int&gt;</c>
+/// took about 130 bytes and two objects for a 30-character key, and nothing for the garbage collector to trace.
 /// </summary>
 /// <remarks>
-/// Any number of readers, one writer at a time (the caller serialises <see cref="Set"/>). A writer fills a slot and
-/// publishes it by writing its length last (a release write); a reader that sees the length (an acquire read) sees
-/// the rest and reads the key bytes through the array reference taken after it, so it never meets a half-written
-/// entry. Growing copies into new arrays and publishes them; a reader still on an old array may miss an entry added
-/// since, which costs a database lookup, never a wrong id. Entries are never removed: the owner drops whole tables.
+/// <para>
+/// A lookup touches a slot and then its entry, whose id sits next to the key it compares, so a hit reads two places
+/// in memory, one of them in a slot array half the size it was with the id and length in the slot (16 bytes).
+/// </para>
+/// <para>
+/// Any number of readers, one writer at a time (the caller serialises <see cref="Set"/>). A writer writes the entry,
+/// then fills a slot and publishes it by writing its entry's position last (a release write); a reader that sees the
+/// position (an acquire read) sees the rest and reads the entry through the array reference taken after it, so it
+/// never meets a half-written entry. Growing copies into new arrays and publishes them; a reader still on an old array
+/// may miss an entry added since, which costs a database lookup, never a wrong id. Entries are never removed: the
+/// owner drops whole tables.
+/// </para>
 /// </remarks>
 internal sealed class Utf8KeyTable
 {
     /// <summary>Longer keys are not kept (no dimension value is this long: the schema's limits are far lower).</summary>
     public const int MaxKeyLength = 64 * 1024;
 
+    // An entry: its id (4 bytes), its key's length (4 bytes), the key's bytes padded to a multiple of 4 (ids aligned).
+    private const int EntryHeader = 8;
+
     private Slot[] _slots = new Slot[16];
-    private byte[] _keys = new byte[1024];
-    private int _keysUsed;
+    private byte[] _entries = new byte[1024];
+    private int _entriesUsed;
     private int _count;
 
     /// <summary>Entries held.</summary>
     public int Count => Volatile.Read(ref _count);
 
     /// <summary>Bytes the table's arrays take.</summary>
-    public long Bytes => (Volatile.Read(ref _slots).LongLength * Slot.Size) + Volatile.Read(ref _keys).LongLength;
+    public long Bytes => (Volatile.Read(ref _slots).LongLength * Slot.Size) + Volatile.Read(ref _entries).LongLength;
 
     public bool TryGet(ReadOnlySpan<byte> key, int hash, out int id)
     {
@@ -36,18 +48,21 @@ internal sealed class Utf8KeyTable
         for (int i = hash & mask; ; i = (i + 1) & mask)
         {
             ref Slot slot = ref slots[i];
-            int lengthPlusOne = Volatile.Read(ref slot.LengthPlusOne);
-            if (lengthPlusOne == 0)
+            int entryPlusOne = Volatile.Read(ref slot.EntryPlusOne);
+            if (entryPlusOne == 0)
             {
                 id = 0;
                 return false;
             }
 
-            if (slot.Hash == hash && lengthPlusOne - 1 == key.Length
-                && Volatile.Read(ref _keys).AsSpan(slot.Offset, key.Length).SequenceEqual(key))
+            if (slot.Hash == hash)
             {
-                id = Volatile.Read(ref slot.Id);
-                return true;
+                Span<int> header = Matching(Volatile.Read(ref _entries), entryPlusOne - 1, key);
+                if (!header.IsEmpty)
+                {
+                    id = Volatile.Read(ref header[0]);
+                    return true;
+                }
             }
         }
     }
@@ -68,27 +83,33 @@ internal sealed class Utf8KeyTable
         Slot[] slots = _slots;
         int mask = slots.Length - 1;
         int i = hash & mask;
-        while (slots[i].LengthPlusOne != 0)
+        while (slots[i].EntryPlusOne != 0)
         {
             ref Slot taken = ref slots[i];
-            if (taken.Hash == hash && taken.LengthPlusOne - 1 == key.Length && _keys.AsSpan(taken.Offset, key.Length).SequenceEqual(key))
+            Span<int> header = taken.Hash == hash ? Matching(_entries, taken.EntryPlusOne - 1, key) : default;
+            if (!header.IsEmpty)
             {
                 // Ids only change if an operator deleted and re-created the row; the newest answer wins.
-                Volatile.Write(ref taken.Id, id);
+                Volatile.Write(ref header[0], id);
                 return true;
             }
 
             i = (i + 1) & mask;
         }
 
-        int offset = Append(key);
+        int entry = Append(key, id);
         ref Slot slot = ref slots[i];
         slot.Hash = hash;
-        slot.Id = id;
-        slot.Offset = offset;
-        Volatile.Write(ref slot.LengthPlusOne, key.Length + 1);
+        Volatile.Write(ref slot.EntryPlusOne, entry + 1);
         Volatile.Write(ref _count, _count + 1);
         return true;
+    }
+
+    /// <summary>The header (id, length) of the entry at <paramref name="entry"/> when its key is <paramref name="key"/>; empty otherwise.</summary>
+    private static Span<int> Matching(byte[] entries, int entry, ReadOnlySpan<byte> key)
+    {
+        Span<int> header = MemoryMarshal.Cast<byte, int>(entries.AsSpan(entry, EntryHeader));
+        return header[1] == key.Length && entries.AsSpan(entry + EntryHeader, key.Length).SequenceEqual(key) ? header : default;
     }
 
     private static Slot[] Rehash(Slot[] old, int size)
@@ -97,13 +118,13 @@ internal sealed class Utf8KeyTable
         int mask = size - 1;
         foreach (Slot slot in old)
         {
-            if (slot.LengthPlusOne == 0)
+            if (slot.EntryPlusOne == 0)
             {
                 continue;
             }
 
             int i = slot.Hash & mask;
-            while (slots[i].LengthPlusOne != 0)
+            while (slots[i].EntryPlusOne != 0)
             {
                 i = (i + 1) & mask;
             }
@@ -114,31 +135,33 @@ internal sealed class Utf8KeyTable
         return slots;
     }
 
-    /// <summary>Copies the key's bytes after the others (growing the array first if needed) and returns where they start.</summary>
-    private int Append(ReadOnlySpan<byte> key)
+    /// <summary>Writes the entry after the others (growing the array first if needed) and returns where it starts.</summary>
+    private int Append(ReadOnlySpan<byte> key, int id)
     {
-        if (_keysUsed + key.Length > _keys.Length)
+        int size = EntryHeader + ((key.Length + 3) & ~3);
+        if (_entriesUsed + size > _entries.Length)
         {
-            byte[] grown = new byte[Math.Max(_keys.Length * 2, _keysUsed + key.Length)];
-            _keys.AsSpan(0, _keysUsed).CopyTo(grown);
-            Volatile.Write(ref _keys, grown);
+            byte[] grown = new byte[Math.Max(_entries.Length * 2, _entriesUsed + size)];
+            _entries.AsSpan(0, _entriesUsed).CopyTo(grown);
+            Volatile.Write(ref _entries, grown);
         }
 
-        int offset = _keysUsed;
-        key.CopyTo(_keys.AsSpan(offset));
-        _keysUsed += key.Length;
-        return offset;
+        int entry = _entriesUsed;
+        Span<int> header = MemoryMarshal.Cast<byte, int>(_entries.AsSpan(entry, EntryHeader));
+        header[0] = id;
+        header[1] = key.Length;
+        key.CopyTo(_entries.AsSpan(entry + EntryHeader));
+        _entriesUsed += size;
+        return entry;
     }
 
     private struct Slot
     {
-        public const int Size = 16;
+        public const int Size = 8;
 
         public int Hash;
-        public int Id;
-        public int Offset;
 
         // 0 marks an empty slot; written last when the slot is filled.
-        public int LengthPlusOne;
+        public int EntryPlusOne;
     }
 }

@@ -98,6 +98,38 @@ public sealed class DimensionCacheTests
     }
 
     [Fact]
+    public void Keys_of_every_length_are_found_with_their_own_id_and_none_by_a_prefix_or_an_extension()
+    {
+        // Entries are padded to four bytes: a key one to three bytes shorter or longer must not match through the padding.
+        DimensionCache cache = new("endpoints", 1000);
+        for (int length = 0; length <= 70; length++)
+        {
+            cache.Set(new string('k', length), length + 1);
+        }
+
+        for (int length = 0; length <= 70; length++)
+        {
+            Assert.True(cache.TryGetId(Encoding.ASCII.GetBytes(new string('k', length)), out int id));
+            Assert.Equal(length + 1, id);
+        }
+
+        Assert.False(cache.TryGetId(Encoding.ASCII.GetBytes(new string('k', 71)), out _));
+        Assert.False(cache.TryGetId("kkkj"u8, out _));
+    }
+
+    [Fact]
+    public void Invalid_utf8_is_never_found_as_its_own_bytes_only_as_the_text_it_decodes_to()
+    {
+        // Every kept key is valid UTF-8, so a lookup of invalid bytes misses first and is decoded after the miss.
+        DimensionCache cache = new("endpoints", 100);
+        cache.Set("x\uFFFD", 6);
+
+        Assert.True(cache.TryGetId([(byte)'x', 0xFF], out int id));
+        Assert.Equal(6, id);
+        Assert.False(cache.TryGetId([(byte)'y', 0xFF], out _));
+    }
+
+    [Fact]
     public void An_id_set_again_replaces_the_old_one()
     {
         DimensionCache cache = new("users", 100);
