@@ -37,6 +37,8 @@
 #                          stacks in bytes per row and the collections by generation (tests/XraySyslogSink.AllocationSites)
 #   --perf                 profile the daemon during the TCP run with perf (CPU samples, kernel and JIT included)
 #                          and print its CPU by stage and by thread, while the sender ran and after (scripts/perf-stages.py)
+#   --pg-activity          sample pg_stat_activity every 20 ms during the TCP run and print how often PostgreSQL had no
+#                          COPY into logs running, and what its sessions did meanwhile (scripts/pg-activity.py)
 #   --daemon-env NAME=VALUE  an environment variable for the daemon only (repeatable), e.g. a runtime setting
 #                          to measure: --daemon-env DOTNET_gcServer=1, --daemon-env DOTNET_GCgen0size=0x4000000
 #   any --Key=Value        passed to the daemon (e.g. --Writer:BatchSize=20000)
@@ -65,6 +67,7 @@ udp_buffer=33554432
 udp_drains=3
 keep=0
 trace=0
+pg_activity=0
 daemon_args=()
 daemon_env=()
 while [[ $# -gt 0 ]]; do
@@ -91,6 +94,7 @@ while [[ $# -gt 0 ]]; do
     --trace-alloc) trace=2; shift ;;
     --perf) trace=3; daemon_env+=("DOTNET_PerfMapEnabled=1" "DOTNET_EnableWriteXorExecute=0"); shift ;;
     --daemon-env) daemon_env+=("$2"); shift 2 ;;
+    --pg-activity) pg_activity=1; shift ;;
     --*=*) daemon_args+=("$1"); shift ;;
     *) sed -n '2,40p' "$0" >&2; exit 2 ;;
   esac
@@ -275,10 +279,25 @@ run_tcp() {
   daemon_cpu0=$(cpu_of "$daemon_pid")
   say "[$profile] start-up (JIT of the start path, migrations, spool open): daemon CPU ${daemon_cpu0} s"
   pg0=$(pg_cpu)
+  local sampler=""
+  if [[ $pg_activity -eq 1 ]]; then
+    # One psql session reads a query every 20 ms; its own backend is left out of the samples.
+    touch "$work/sampling"
+    ( while [[ -e $work/sampling ]]; do
+        echo "SELECT pid, state, wait_event_type, wait_event, left(regexp_replace(query, '\s+', ' ', 'g'), 40) FROM pg_stat_activity WHERE datname = '$db' AND backend_type = 'client backend' AND pid <> pg_backend_pid(); SELECT '--';"
+        sleep 0.02
+      done ) | "$psql_bin" -h 127.0.0.1 -p "$pgport" -U postgres -d postgres -qtA -F'|' >"$work/activity-$db.txt" 2>/dev/null &
+    sampler=$!
+  fi
   t0=$(now)
   "${loadgen[@]}" --transport tcp-octet --lines "$lines" --target 127.0.0.1:$port >"$work/loadgen-$db.txt"
   local sent_at; sent_at=$(python3 -c 'import time; print(time.clock_gettime(time.CLOCK_MONOTONIC))')
   read -r t1 count < <(wait_rows "$db" "$lines" 60)
+  if [[ -n $sampler ]]; then
+    rm -f "$work/sampling"
+    wait "$sampler" 2>/dev/null || true
+    python3 "$here/pg-activity.py" "$work/activity-$db.txt" >&2
+  fi
   local hwm; hwm=$(hwm_mib "$daemon_pid")
   result[hits-$profile]="[$profile] $(cache_hits || echo 'cache hit rate n/a')"
   local daemon_cpu_end; daemon_cpu_end=$(cpu_of "$daemon_pid")

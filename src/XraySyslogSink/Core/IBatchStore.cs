@@ -3,8 +3,9 @@ namespace XraySyslogSink.Core;
 /// <summary>Where the writer commits its batches; the PostgreSQL store in the daemon.</summary>
 /// <remarks>
 /// The writer prepares batch N+1 while batch N commits, and commits strictly in order: a store's
-/// <see cref="PrepareAsync"/> may run concurrently with its <see cref="CommitAsync"/> of the previous batch, never
-/// with another prepare or another commit.
+/// <see cref="PrepareAsync"/> may run concurrently with its <see cref="CommitAsync"/> of the previous batches, never
+/// with another prepare. Two commits overlap only as their <see cref="CommitTurn"/>s allow: the later one writes its
+/// rows while the earlier one finishes, and commits after it.
 /// </remarks>
 internal interface IBatchStore
 {
@@ -18,10 +19,21 @@ internal interface IBatchStore
     Task<PreparedBatch> PrepareAsync(IReadOnlyList<RecordChunk> chunks, CancellationToken cancellationToken) =>
         Task.FromResult(new PreparedBatch(chunks));
 
-    /// <summary>Commits a prepared batch atomically, or throws and commits nothing; may be retried with the same batch.</summary>
-    Task<FlushResult> CommitAsync(PreparedBatch batch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Commits a prepared batch atomically, or throws and commits nothing; may be retried with the same batch. With a
+    /// <paramref name="turn"/>, tells it when the rows are written (<see cref="CommitTurn.RowsWritten"/>) and commits
+    /// only once <see cref="CommitTurn.PredecessorCommittedAsync"/> has returned.
+    /// </summary>
+    async Task<FlushResult> CommitAsync(PreparedBatch batch, CommitTurn? turn, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        return WriteBatchAsync(batch.Chunks, cancellationToken);
+        if (turn is not null)
+        {
+            // A store without a transaction to hold open writes nothing before its turn.
+            turn.RowsWritten();
+            await turn.PredecessorCommittedAsync(cancellationToken);
+        }
+
+        return await WriteBatchAsync(batch.Chunks, cancellationToken);
     }
 }

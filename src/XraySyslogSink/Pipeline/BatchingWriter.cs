@@ -22,8 +22,9 @@ namespace XraySyslogSink.Pipeline;
 /// finish; a chunk joins a batch only after its predecessor, so every batch commits a contiguous range and
 /// the checkpoint stored with it means "everything up to here". After a commit the spool may free that range.
 /// The stages overlap: while batch N commits (rows, dead letters and checkpoint in its one transaction), batch
-/// N+1 is collected and prepared (<see cref="IBatchStore.PrepareAsync"/>: its new dimension values resolved on
-/// another connection); N+1 starts committing only once N has committed, so commits stay in sequence order.
+/// N+1 writes its rows on another connection and batch N+2 is collected and prepared
+/// (<see cref="IBatchStore.PrepareAsync"/>: its new dimension values resolved on a third). N+1 advances the
+/// checkpoint and commits only once N has committed (<see cref="CommitOrder"/>), so commits stay in sequence order.
 /// </remarks>
 internal sealed partial class BatchingWriter : IHostedService, IDisposable
 {
@@ -36,9 +37,9 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
     private readonly CancellationTokenSource _abort = new();
     private readonly ISpoolProgress? _spool;
     private readonly RetryBackoff _prepareBackoff;
-    private readonly RetryBackoff _commitBackoff;
     private readonly BatchCutPolicy _cut;
     private List<RecordChunk> _batch = [];
+    private readonly CommitOrder _commitOrder = new();
     private Task _committing = Task.CompletedTask;
     private int _committingRows;
     private ChunkReorderBuffer? _order;
@@ -63,7 +64,6 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
         _timeProvider = timeProvider;
         _logger = logger;
         _prepareBackoff = new RetryBackoff(_options.RetryInitialDelay, _options.RetryMaxDelay, timeProvider);
-        _commitBackoff = new RetryBackoff(_options.RetryInitialDelay, _options.RetryMaxDelay, timeProvider);
         _cut = new BatchCutPolicy(_options.FlushInterval, timeProvider);
     }
 
@@ -215,8 +215,9 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
     }
 
     /// <summary>
-    /// Prepares the collected batch (retried until it succeeds), waits until the previous batch has committed and
-    /// starts this one's commit without waiting for it, so the next batch is collected and prepared meanwhile.
+    /// Prepares the collected batch (retried until it succeeds), waits until the previous batch has written its rows
+    /// (or committed) and starts this one's commit without waiting for it, so the next batch is collected and
+    /// prepared meanwhile.
     /// </summary>
     private async Task FlushAsync()
     {
@@ -225,17 +226,23 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
         int rows = _batchRows;
         long lastSequence = _batchLastSequence;
         PreparedBatch prepared = await UntilDoneAsync(() => _store.PrepareAsync(chunks, _abort.Token), rows, _prepareBackoff);
-        await _committing;
+        CommitTurn turn = _commitOrder.Next();
+        await turn.ReadyAsync(_abort.Token);
         _batch = [];
         _batchRows = 0;
-        Volatile.Write(ref _committingRows, rows);
-        _committing = CommitAsync(prepared, rows, lastSequence, cutAt);
+        Interlocked.Add(ref _committingRows, rows);
+        _committing = CommitAsync(prepared, turn, rows, lastSequence, cutAt, _committing);
     }
 
-    private async Task CommitAsync(PreparedBatch batch, int rows, long lastSequence, long cutAt)
+    /// <summary>
+    /// Commits the batch in its turn, retried with back-off until it succeeds, then counts it and tells the spool,
+    /// after <paramref name="previous"/> has done the same, so the spool hears of commits in sequence order.
+    /// </summary>
+    private async Task CommitAsync(PreparedBatch batch, CommitTurn turn, int rows, long lastSequence, long cutAt, Task previous)
     {
         long started = Stopwatch.GetTimestamp();
-        FlushResult result = await UntilDoneAsync(() => _store.CommitAsync(batch, _abort.Token), rows, _commitBackoff);
+        FlushResult result = await CommitInTurnAsync(batch, turn, rows);
+        await previous;
         _metrics.BatchFlushed(result.RowsWritten, Stopwatch.GetElapsedTime(started));
         DateTimeOffset committedAt = _timeProvider.GetUtcNow();
         _cut.Flushed(_timeProvider.GetElapsedTime(cutAt));
@@ -250,10 +257,46 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
             chunk.Release();
         }
 
-        Volatile.Write(ref _committingRows, 0);
+        Interlocked.Add(ref _committingRows, -rows);
         if (lastSequence > 0)
         {
             _spool?.Committed(lastSequence);
+        }
+    }
+
+    private async Task<FlushResult> CommitInTurnAsync(PreparedBatch batch, CommitTurn turn, int rows)
+    {
+        // Two commits may be retrying at once (a batch and the next, which wrote its rows meanwhile): one back-off each.
+        var backoff = new RetryBackoff(_options.RetryInitialDelay, _options.RetryMaxDelay, _timeProvider);
+        while (true)
+        {
+            await turn.BeginAttemptAsync(_abort.Token);
+            try
+            {
+                FlushResult result = await _store.CommitAsync(batch, turn, _abort.Token);
+                turn.Committed();
+                if (backoff.Attempt > 1)
+                {
+                    LogRecovered(backoff.Attempt);
+                }
+
+                return result;
+            }
+            catch (PredecessorFailedException)
+            {
+                // Not a failure of this batch: it begins again once the batch before has committed.
+                turn.Failed();
+            }
+            catch (Exception ex) when (!_abort.IsCancellationRequested)
+            {
+                turn.Failed();
+                await AfterFailureAsync(ex, rows, backoff);
+            }
+            catch
+            {
+                turn.Failed();
+                throw;
+            }
         }
     }
 
@@ -275,21 +318,27 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
             }
             catch (Exception ex) when (!_abort.IsCancellationRequested)
             {
-                bool transient = PostgresErrors.IsTransient(ex);
-                _metrics.FlushFailed(transient);
-                if (transient)
-                {
-                    LogTransientFailure(rows, backoff.Attempt, backoff.NextDelay, ex.Message);
-                }
-                else
-                {
-                    LogFailure(ex, rows, backoff.Attempt, backoff.NextDelay);
-                }
-
-                // Unbounded: the batch is retried until it commits; meanwhile the queues fill and the listeners push back.
-                await backoff.WaitAfterFailureAsync(_abort.Token);
+                await AfterFailureAsync(ex, rows, backoff);
             }
         }
+    }
+
+    /// <summary>Counts and logs a failed attempt, then waits out the back-off before the next.</summary>
+    private async Task AfterFailureAsync(Exception ex, int rows, RetryBackoff backoff)
+    {
+        bool transient = PostgresErrors.IsTransient(ex);
+        _metrics.FlushFailed(transient);
+        if (transient)
+        {
+            LogTransientFailure(rows, backoff.Attempt, backoff.NextDelay, ex.Message);
+        }
+        else
+        {
+            LogFailure(ex, rows, backoff.Attempt, backoff.NextDelay);
+        }
+
+        // Unbounded: the batch is retried until it commits; meanwhile the queues fill and the listeners push back.
+        await backoff.WaitAfterFailureAsync(_abort.Token);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Flush of {Rows} rows failed (attempt {Attempt}, database unavailable: {Error}); retrying in {Delay}")]

@@ -84,7 +84,7 @@ internal sealed partial class PostgresLogStore : IBatchStore
         """;
 
     public async Task<FlushResult> WriteBatchAsync(IReadOnlyList<RecordChunk> chunks, CancellationToken cancellationToken) =>
-        await CommitAsync(await PrepareAsync(chunks, cancellationToken), cancellationToken);
+        await CommitAsync(await PrepareAsync(chunks, cancellationToken), null, cancellationToken);
 
     /// <summary>
     /// Resolves the batch's new dimension values (committed on their own, before any row references them), plans
@@ -113,8 +113,11 @@ internal sealed partial class PostgresLogStore : IBatchStore
         return new PlannedBatch(chunks, checkpoint, days, rejected, new BatchNodes(nodes, activity));
     }
 
-    /// <summary>The batch's rows, dead letters and checkpoint in one transaction.</summary>
-    public async Task<FlushResult> CommitAsync(PreparedBatch batch, CancellationToken cancellationToken)
+    /// <summary>
+    /// The batch's rows, dead letters and checkpoint in one transaction. With a <paramref name="turn"/>, the rows are
+    /// written while the previous batch may still be committing; the checkpoint and the commit wait for it.
+    /// </summary>
+    public async Task<FlushResult> CommitAsync(PreparedBatch batch, CommitTurn? turn, CancellationToken cancellationToken)
     {
         if (batch is not PlannedBatch planned)
         {
@@ -125,6 +128,12 @@ internal sealed partial class PostgresLogStore : IBatchStore
         long checkpoint = planned.Checkpoint;
         if (chunks.All(c => c.IsEmpty))
         {
+            turn?.RowsWritten();
+            if (turn is not null)
+            {
+                await turn.PredecessorCommittedAsync(cancellationToken);
+            }
+
             if (checkpoint > 0)
             {
                 // Only skipped lines: nothing to store, but the spool may forget them.
@@ -150,7 +159,7 @@ internal sealed partial class PostgresLogStore : IBatchStore
 
             try
             {
-                written = await CommitRowsAsync(connection, chunks, days, rejected, checkpoint, planned.Nodes, cancellationToken);
+                written = await CommitRowsAsync(connection, chunks, days, rejected, checkpoint, planned.Nodes, turn, cancellationToken);
                 break;
             }
             catch (PostgresException e) when (attempt == 1 && e.SqlState == PostgresErrors.UndefinedTable)
@@ -274,17 +283,13 @@ internal sealed partial class PostgresLogStore : IBatchStore
         List<RejectedRow> rejected,
         long checkpoint,
         BatchNodes nodes,
+        CommitTurn? turn,
         CancellationToken cancellationToken)
     {
         try
         {
             // Fast path: no savepoints, every row in one COPY per day.
             await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken);
-            if (!await AdvanceCheckpointAsync(connection, transaction, checkpoint, cancellationToken))
-            {
-                return AlreadyCommitted;
-            }
-
             int written = 0;
             foreach ((DateOnly day, DayRows rows) in days)
             {
@@ -292,10 +297,8 @@ internal sealed partial class PostgresLogStore : IBatchStore
                 written += rows.Count;
             }
 
-            await NodeActivity.WriteAsync(connection, transaction, nodes.Activity, cancellationToken);
             await CopyDeadLettersAsync(connection, chunks, rejected, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return written;
+            return await FinishAsync(connection, transaction, checkpoint, nodes, turn, cancellationToken) ? written : AlreadyCommitted;
         }
         catch (PostgresException e) when (PostgresErrors.IsRowError(e))
         {
@@ -306,22 +309,49 @@ internal sealed partial class PostgresLogStore : IBatchStore
         // each COPY runs under a savepoint; a failing range is rolled back and halved down to single rows.
         await using (NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
-            if (!await AdvanceCheckpointAsync(connection, transaction, checkpoint, cancellationToken))
-            {
-                return AlreadyCommitted;
-            }
-
             int written = 0;
             foreach ((DateOnly day, DayRows rows) in days)
             {
                 written += await CopyBisectingAsync(connection, transaction, day, chunks, rows.Segment, rejected, nodes.Stored, cancellationToken);
             }
 
-            await NodeActivity.WriteAsync(connection, transaction, nodes.Activity, cancellationToken);
             await CopyDeadLettersAsync(connection, chunks, rejected, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return written;
+            return await FinishAsync(connection, transaction, checkpoint, nodes, turn, cancellationToken) ? written : AlreadyCommitted;
         }
+    }
+
+    /// <summary>
+    /// With the rows written: lets the next batch write its own, waits for the previous batch's commit, advances the
+    /// checkpoint (false, and nothing committed, when this range is already stored), brings the <c>nodes</c> rows up
+    /// to date and commits.
+    /// </summary>
+    /// <remarks>
+    /// The checkpoint and <c>nodes</c> come last: they are the only rows two batches' transactions both update, so
+    /// while the next batch writes its rows it holds no lock this one still needs. The checkpoint's row lock also
+    /// makes a second writer of the same range wait here and then find the range stored.
+    /// </remarks>
+    private async Task<bool> FinishAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        long checkpoint,
+        BatchNodes nodes,
+        CommitTurn? turn,
+        CancellationToken cancellationToken)
+    {
+        if (turn is not null)
+        {
+            turn.RowsWritten();
+            await turn.PredecessorCommittedAsync(cancellationToken);
+        }
+
+        if (!await AdvanceCheckpointAsync(connection, transaction, checkpoint, cancellationToken))
+        {
+            return false;
+        }
+
+        await NodeActivity.WriteAsync(connection, transaction, nodes.Activity, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
     }
 
     private async Task<int> CopyBisectingAsync(
@@ -362,7 +392,7 @@ internal sealed partial class PostgresLogStore : IBatchStore
             + await CopyBisectingAsync(connection, transaction, day, chunks, rows[half..], rejected, nodes, cancellationToken);
     }
 
-    /// <summary>Advances the checkpoint first, which also locks this collector's row for the transaction.</summary>
+    /// <summary>Advances the checkpoint, which also locks this collector's row until the transaction ends.</summary>
     private async Task<bool> AdvanceCheckpointAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long checkpoint, CancellationToken cancellationToken) =>
         checkpoint <= 0 || await Checkpoint!.AdvanceAsync(connection, transaction, checkpoint, cancellationToken);
 
