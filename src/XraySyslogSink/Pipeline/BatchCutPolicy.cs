@@ -66,6 +66,7 @@ internal sealed class BatchCutPolicy
     {
         DateTimeOffset now = _timeProvider.GetUtcNow();
         TimeSpan budget = _interval - PredictedFlush;
+        Late = false;
         if (oldestReceivedAtTicks > 0)
         {
             var fresh = new DateTimeOffset(oldestReceivedAtTicks, TimeSpan.Zero) + budget;
@@ -74,10 +75,19 @@ internal sealed class BatchCutPolicy
                 _cutAt = fresh;
                 return;
             }
+
+            Late = true;
         }
 
         _cutAt = now + budget;
     }
+
+    /// <summary>
+    /// Whether the open batch's rows were already late when it opened (a backlog): the writer then also cuts it as soon
+    /// as nothing more is queued and the database has nothing else to do, since waiting longer would not make it
+    /// larger, only later.
+    /// </summary>
+    public bool Late { get; private set; }
 
     /// <summary>How long until the open batch is to be cut; zero or less: now.</summary>
     public TimeSpan UntilCut => _cutAt - _timeProvider.GetUtcNow();

@@ -106,7 +106,7 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
                     Accept(chunk);
                 }
 
-                if (_batch.Count > 0 && (!more || _batchRows >= _options.BatchSize || _cut.Due))
+                if (_batch.Count > 0 && (!more || _batchRows >= _options.BatchSize || _cut.Due || BacklogDrained(reader)))
                 {
                     await FlushAsync();
                 }
@@ -143,6 +143,13 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token, timeout.Token);
         try
         {
+            if (_cut.Late && !_committing.IsCompleted)
+            {
+                // Also wake when the commits in flight end: a late batch is then cut (BacklogDrained).
+                Task<bool> arrival = reader.WaitToReadAsync(linked.Token).AsTask();
+                return await Task.WhenAny(arrival, _committing) != arrival || await arrival;
+            }
+
             return await reader.WaitToReadAsync(linked.Token);
         }
         catch (OperationCanceledException) when (!_abort.IsCancellationRequested)
@@ -150,6 +157,13 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
             return true;
         }
     }
+
+    /// <summary>
+    /// Whether the open batch is a backlog's that can only grow later, not larger: its rows were late when it opened,
+    /// nothing more is queued and no commit is in flight, so the database would idle while the batch waits for its cut.
+    /// </summary>
+    private bool BacklogDrained(ChannelReader<RecordChunk> reader) =>
+        _cut.Late && _committing.IsCompleted && !reader.TryPeek(out _);
 
     /// <summary>Adds <paramref name="chunk"/> to the batch in sequence order, holding it back while its predecessor is missing.</summary>
     private void Accept(RecordChunk chunk)

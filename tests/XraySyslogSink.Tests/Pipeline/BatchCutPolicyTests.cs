@@ -76,6 +76,18 @@ public sealed class BatchCutPolicyTests
         _policy.Opened(ReceivedAgo(TimeSpan.FromSeconds(5)));
 
         Assert.Equal(TimeSpan.FromMilliseconds(800), _policy.UntilCut);
+        Assert.True(_policy.Late);
+    }
+
+    [Fact]
+    public void Fresh_rows_and_rows_without_a_receipt_time_are_not_late()
+    {
+        _policy.Opened(ReceivedAgo(TimeSpan.FromSeconds(5)));
+        _policy.Opened(ReceivedAgo(TimeSpan.FromMilliseconds(100)));
+        Assert.False(_policy.Late);
+
+        _policy.Opened(0);
+        Assert.False(_policy.Late);
     }
 
     [Fact]

@@ -39,6 +39,7 @@ public sealed class BatchingWriterTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        _store.Release();
         _channels.Records.Writer.TryComplete();
         await _writer.StopAsync(CancellationToken.None);
         _writer.Dispose();
@@ -83,6 +84,39 @@ public sealed class BatchingWriterTests : IAsyncLifetime
 
         Assert.InRange(advanced, TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(450));
         Assert.Equal(3, _store.Flushes[0]);
+    }
+
+    [Fact]
+    public async Task A_backlog_batch_is_cut_once_nothing_more_is_queued_and_nothing_commits()
+    {
+        // Rows replayed 5 s after their receipt: late whatever the writer does, and nothing more behind them.
+        RecordChunk chunk = Chunk(3);
+        Received(chunk, _time.GetUtcNow() - TimeSpan.FromSeconds(5));
+        await SendAsync(chunk);
+
+        // No time passes: the batch does not wait out its half interval.
+        await _store.WaitForFlushesAsync(1);
+        Assert.Equal(3, _store.Flushes[0]);
+    }
+
+    [Fact]
+    public async Task A_backlog_batch_waits_while_a_commit_is_in_flight_and_is_cut_when_it_ends()
+    {
+        _store.Hold();
+        RecordChunk first = Chunk(10);
+        Received(first, _time.GetUtcNow() - TimeSpan.FromSeconds(5));
+        await SendAsync(first);
+        await _store.WaitForAttemptsAsync(1);
+
+        RecordChunk second = Chunk(3);
+        Received(second, _time.GetUtcNow() - TimeSpan.FromSeconds(5));
+        await SendAsync(second);
+        await Task.Delay(100);
+        Assert.True(_store.Check(() => _store.Attempts == 1));
+
+        _store.Release();
+        await _store.WaitForFlushesAsync(2);
+        Assert.Equal([10, 3], _store.Flushes);
     }
 
     [Fact]
@@ -231,13 +265,34 @@ public sealed class BatchingWriterTests : IAsyncLifetime
 
         public int DeadLetters { get; private set; }
 
+        private TaskCompletionSource? _held;
+
         public void FailNext(int failures) => _failuresLeft = failures;
 
-        public Task<FlushResult> WriteBatchAsync(IReadOnlyList<RecordChunk> chunks, CancellationToken cancellationToken)
+        /// <summary>Holds every write until <see cref="Release"/>.</summary>
+        public void Hold() => _held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release() => _held?.TrySetResult();
+
+        public async Task<FlushResult> WriteBatchAsync(IReadOnlyList<RecordChunk> chunks, CancellationToken cancellationToken)
         {
             lock (_gate)
             {
                 Attempts++;
+            }
+
+            if (_held is { } held)
+            {
+                await held.Task.WaitAsync(cancellationToken);
+            }
+
+            return Write(chunks);
+        }
+
+        private FlushResult Write(IReadOnlyList<RecordChunk> chunks)
+        {
+            lock (_gate)
+            {
                 if (_failuresLeft > 0)
                 {
                     _failuresLeft--;
@@ -247,7 +302,7 @@ public sealed class BatchingWriterTests : IAsyncLifetime
                 int rows = chunks.Sum(c => c.Count);
                 DeadLetters += chunks.Sum(c => c.DeadLetters.Count);
                 Flushes.Add(rows);
-                return Task.FromResult(new FlushResult(rows, chunks.Sum(c => c.DeadLetters.Count), 0));
+                return new FlushResult(rows, chunks.Sum(c => c.DeadLetters.Count), 0);
             }
         }
 
