@@ -59,7 +59,8 @@ def classify(frames):
         if "libcoreclr" in dso and any(g in sym for g in GC_FUNCTIONS):
             return "GC"
         if sym != "[unknown]" and "kernel" not in dso:
-            stage = trace_stages.stage_of([sym])
+            # perf names a method "Namespace.Type::Method"; the stage list is written as dotnet-trace names them.
+            stage = trace_stages.stage_of([sym.replace("::", ".")])
             if stage is not None:
                 return stage + (" (kernel)" if leaf_kernel else "")
     return "runtime/other (kernel)" if leaf_kernel else "runtime/other"
