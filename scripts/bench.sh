@@ -41,6 +41,8 @@
 #                          COPY into logs running, and what its sessions did meanwhile (scripts/pg-activity.py)
 #   --daemon-env NAME=VALUE  an environment variable for the daemon only (repeatable), e.g. a runtime setting
 #                          to measure: --daemon-env DOTNET_gcServer=1, --daemon-env DOTNET_GCgen0size=0x4000000
+#   --daemon-dir DIR       run the daemon from DIR instead of publishing it as scripts/install.sh does (ReadyToRun)
+#                          into the work directory: e.g. src/XraySyslogSink/bin/Release/net10.0 for the plain build
 #   any --Key=Value        passed to the daemon (e.g. --Writer:BatchSize=20000)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -70,6 +72,7 @@ trace=0
 pg_activity=0
 daemon_args=()
 daemon_env=()
+daemon_dir=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --lines) lines=$2; lines_set=1; shift 2 ;;
@@ -95,8 +98,9 @@ while [[ $# -gt 0 ]]; do
     --perf) trace=3; daemon_env+=("DOTNET_PerfMapEnabled=1" "DOTNET_EnableWriteXorExecute=0"); shift ;;
     --daemon-env) daemon_env+=("$2"); shift 2 ;;
     --pg-activity) pg_activity=1; shift ;;
+    --daemon-dir) daemon_dir=$(cd "$2" && pwd); shift 2 ;;
     --*=*) daemon_args+=("$1"); shift ;;
-    *) sed -n '2,40p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,46p' "$0" >&2; exit 2 ;;
   esac
 done
 if [[ $rss10m -eq 1 ]]; then
@@ -137,11 +141,18 @@ psql_db() { local db=$1; shift; "$psql_bin" -h 127.0.0.1 -p "$pgport" -U postgre
 create_db() { psql_db postgres -c "CREATE DATABASE $1" >/dev/null; }
 conn_for() { echo "${conn/Database=postgres/Database=$1}"; }
 
-say "building (Release)"
-dotnet build "$root/src/XraySyslogSink" -c Release -v quiet -nologo >&2
+# The daemon as scripts/install.sh publishes it (ReadyToRun), so the figures are the product's; --daemon-dir runs
+# another build instead (an A/B between builds: a plain `dotnet build`'s bin/Release/net10.0, another publish).
+if [[ -z $daemon_dir ]]; then
+  say "publishing the daemon as scripts/install.sh does (Release, ReadyToRun)"
+  daemon_dir="$work/daemon"
+  publish_daemon "$daemon_dir" >&2
+fi
+say "building the load generator (Release)"
 dotnet build "$root/tests/XraySyslogSink.LoadGenerator" -c Release -v quiet -nologo >&2
 [[ $trace -eq 2 ]] && dotnet build "$root/tests/XraySyslogSink.AllocationSites" -c Release -v quiet -nologo >&2
-daemon_dll="$root/src/XraySyslogSink/bin/Release/net10.0/xraysink.dll"
+daemon_dll="$daemon_dir/xraysink.dll"
+[[ -f $daemon_dll ]] || { say "no xraysink.dll in $daemon_dir"; exit 2; }
 loadgen=(dotnet "$root/tests/XraySyslogSink.LoadGenerator/bin/Release/net10.0/xraysink-loadgen.dll"
   --users "$users" --endpoints "$endpoints")
 [[ $rss10m -eq 1 ]] && loadgen+=(--endpoint-mode sequential)
@@ -257,6 +268,12 @@ run_tcp() {
   autovacuum off
   create_db "$db"
   start_daemon "$db" "$profile"
+  # A first /metrics scrape before any line, as a Prometheus scraping a live collector makes soon after its start:
+  # the exporter's code is compiled at its first use, once per process, which is not a cost per row; in the run it
+  # was 0.1–0.2 s of JIT (docs/performance.md, "ReadyToRun"). Its CPU is printed apart; later scrapes are cheap.
+  local scrape_cpu0; scrape_cpu0=$(cpu_of "$daemon_pid")
+  curl -s "http://127.0.0.1:$metrics_port/metrics" >"$work/metrics-start-$db.txt" 2>/dev/null || true
+  local scrape_cpu; scrape_cpu=$(awk -v a="$(cpu_of "$daemon_pid")" -v b="$scrape_cpu0" 'BEGIN { printf "%.2f", a - b }')
   say "[$profile] sending $lines lines over TCP (load $(load))"
   local t0 t1 count pg0 pg1 daemon_cpu0 tracer=""
   if [[ $trace -eq 3 ]]; then
@@ -277,7 +294,7 @@ run_tcp() {
   fi
   # Start-up (JIT of the start path, migrations, spool open) is excluded: CPU is counted from here.
   daemon_cpu0=$(cpu_of "$daemon_pid")
-  say "[$profile] start-up (JIT of the start path, migrations, spool open): daemon CPU ${daemon_cpu0} s"
+  say "[$profile] start-up (JIT of the start path, migrations, spool open): daemon CPU ${daemon_cpu0} s, of which the first /metrics scrape ${scrape_cpu} s"
   pg0=$(pg_cpu)
   local sampler=""
   if [[ $pg_activity -eq 1 ]]; then
@@ -299,8 +316,8 @@ run_tcp() {
     python3 "$here/pg-activity.py" "$work/activity-$db.txt" >&2
   fi
   local hwm; hwm=$(hwm_mib "$daemon_pid")
-  result[hits-$profile]="[$profile] $(cache_hits || echo 'cache hit rate n/a')"
   local daemon_cpu_end; daemon_cpu_end=$(cpu_of "$daemon_pid")
+  result[hits-$profile]="[$profile] $(cache_hits || echo 'cache hit rate n/a')"
   local daemon_cpu; daemon_cpu=$(awk -v a="$daemon_cpu_end" -v b="$daemon_cpu0" 'BEGIN { printf "%.2f", a - b }')
   pg1=$(pg_cpu)
   curl -s "http://127.0.0.1:$metrics_port/metrics" >"$work/metrics-$db.txt" 2>/dev/null || true
@@ -378,8 +395,9 @@ run_tcp() {
     /^dotnet_gc_collections_total.*gen2/ { g = $NF }
     END { printf "allocated %.0f B/row, GC pauses %.2f s, %d gen2 collections", (n > 0) ? a / n : 0, p, g }' "$work/metrics-$db.txt" 2>/dev/null || true)
   result[$profile]+="  ${gc}"
+  local half_rows=""
   if [[ -s $work/metrics-half-$db.txt ]]; then
-    local half_rows; half_rows=$(cat "$work/rows-half-$db.txt")
+    half_rows=$(cat "$work/rows-half-$db.txt")
     result[$profile]+=$(awk -v n="$count" -v h="$half_rows" '
       FNR == 1 { f++ }
       /^dotnet_gc_heap_total_allocated_bytes_total/ { a[f] = $NF }
@@ -392,6 +410,16 @@ run_tcp() {
     [[ -s $work/cpu-half-$db.txt ]] && result[$profile]+=$(awk -v a="$daemon_cpu_end" -v b="$(cat "$work/cpu-half-$db.txt")" \
       -v n="$count" -v h="$half_rows" 'BEGIN { if (n > h) printf ", second-half daemon CPU %.2f µs/row", (a - b) * 1e6 / (n - h) }')
   fi
+  # The JIT inside the run (methods compiled at first use after the first scrape) and over the second half, from the
+  # runtime's counters: what ReadyToRun and the tiering settings change (docs/performance.md, "ReadyToRun").
+  result[$profile]+=$(awk '
+    FNR == 1 { f++ }
+    /^dotnet_jit_compiled_methods/ { m[f] = $NF }
+    /^dotnet_jit_compilation_time/ { t[f] = $NF }
+    END {
+      printf ", JIT in the run %d methods in %.2f s", m[f] - m[1], t[f] - t[1]
+      if (f == 3) printf " (second half %d methods in %.2f s)", m[3] - m[2], t[3] - t[2]
+    }' "$work/metrics-start-$db.txt" ${half_rows:+"$work/metrics-half-$db.txt"} "$work/metrics-$db.txt" 2>/dev/null || true)
   ratio[$profile]=$(awk -v a="$sink_rate" -v b="$copy_rate" 'BEGIN { printf "%.2f", a / b }')
   daemon_us[$profile]=$(per_row "$daemon_cpu")
   say "${result[$profile]}"

@@ -9,7 +9,8 @@
 #   scripts/install.sh                  install on this machine (as root)
 #   scripts/install.sh --prefix DIR     staged install into DIR (DIR/opt/xraysink, DIR/etc/xraysink, ...): no user
 #                                       is created, nothing is chowned, applied or reloaded (for packaging and tests)
-#   --no-build                          publish the existing Release build (after `dotnet build -c Release`)
+#   --no-build                          publish the existing Release build (after `dotnet build -c Release`) as it is:
+#                                       portable, compiled at first use, not ReadyToRun (for the tests: it is quicker)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=lib.sh
@@ -19,7 +20,7 @@ root="$(repo_root)"
 prefix=""
 no_build=""
 usage() {
-  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 while [ $# -gt 0 ]; do
@@ -55,8 +56,16 @@ sysctl_file="$prefix/etc/sysctl.d/60-xraysink.conf"
 ensure_dotnet
 publish="$(mktemp -d /tmp/xraysink-publish.XXXXXX)"
 trap 'rm -rf "$publish"' EXIT
-say "publishing the daemon (Release)"
-dotnet publish "$root/src/XraySyslogSink/XraySyslogSink.csproj" -c Release -o "$publish" -nologo -v quiet ${no_build:+--no-build} >&2
+if [ -n "$no_build" ]; then
+  say "publishing the existing Release build (not ReadyToRun)"
+  # PublishReadyToRun=false: with it the SDK would publish for this machine's runtime identifier, i.e. another build.
+  dotnet publish "$root/src/XraySyslogSink/XraySyslogSink.csproj" -c Release -o "$publish" -nologo -v quiet --no-build \
+    -p:PublishReadyToRun=false >&2
+else
+  # For this machine's runtime identifier, so that the libraries start precompiled (ReadyToRun; docs/performance.md).
+  say "publishing the daemon (Release, ReadyToRun)"
+  publish_daemon "$publish" >&2
+fi
 # The unit the previous install shipped (kept under $app): tells an untouched /etc unit from an operator's edit.
 previous_unit="$publish.previous-unit"
 if [ -f "$app/systemd/xraysink.service" ]; then cp "$app/systemd/xraysink.service" "$previous_unit"; fi

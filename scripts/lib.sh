@@ -49,6 +49,17 @@ ensure_dotnet() {
   fi
 }
 
+# publish_daemon OUT [ARG...]: publishes the daemon as operators run it into OUT: Release, framework-dependent, for
+# this machine's runtime identifier so that the project's ReadyToRun settings apply (the daemon and its libraries
+# precompiled; docs/performance.md, "ReadyToRun"). scripts/install.sh installs this and scripts/bench.sh measures it.
+# Extra arguments go to `dotnet publish`.
+publish_daemon() {
+  local out=$1
+  shift
+  dotnet publish "$(repo_root)/src/XraySyslogSink/XraySyslogSink.csproj" -c Release --use-current-runtime \
+    --self-contained false -o "$out" -nologo -v quiet "$@"
+}
+
 # raise_rmem_max BYTES: raises net.core.rmem_max to BYTES (default 33554432, the daemon's default
 # Listeners:UdpReceiveBufferSize) when it is lower, so a UDP burst fits the socket's receive buffer instead of
 # being dropped by the kernel. Only as root and only upwards; otherwise it says what to run. Not persistent
