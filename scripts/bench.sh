@@ -270,7 +270,8 @@ run_tcp() {
   start_daemon "$db" "$profile"
   # A first /metrics scrape before any line, as a Prometheus scraping a live collector makes soon after its start:
   # the exporter's code is compiled at its first use, once per process, which is not a cost per row; in the run it
-  # was 0.1–0.2 s of JIT (docs/performance.md, "ReadyToRun and runtime settings"). Its CPU is printed apart; later scrapes are cheap.
+  # was 0.1–0.2 CPU s (docs/performance.md, "ReadyToRun and runtime settings"). Its CPU is printed apart; later
+  # scrapes are cheap.
   local scrape_cpu0; scrape_cpu0=$(cpu_of "$daemon_pid")
   curl -s "http://127.0.0.1:$metrics_port/metrics" >"$work/metrics-start-$db.txt" 2>/dev/null || true
   local scrape_cpu; scrape_cpu=$(awk -v a="$(cpu_of "$daemon_pid")" -v b="$scrape_cpu0" 'BEGIN { printf "%.2f", a - b }')
@@ -411,7 +412,8 @@ run_tcp() {
       -v n="$count" -v h="$half_rows" 'BEGIN { if (n > h) printf ", second-half daemon CPU %.2f µs/row", (a - b) * 1e6 / (n - h) }')
   fi
   # The JIT inside the run (methods compiled at first use after the first scrape) and over the second half, from the
-  # runtime's counters: what ReadyToRun and the tiering settings change (docs/performance.md, "ReadyToRun and runtime settings").
+  # runtime's counters: what ReadyToRun and the tiering settings change (docs/performance.md, "ReadyToRun and
+  # runtime settings").
   result[$profile]+=$(awk '
     FNR == 1 { f++ }
     /^dotnet_jit_compiled_methods/ { m[f] = $NF }

@@ -50,9 +50,9 @@ ensure_dotnet() {
 }
 
 # publish_daemon OUT [ARG...]: publishes the daemon as operators run it into OUT: Release, framework-dependent, for
-# this machine's runtime identifier so that the project's ReadyToRun settings apply (the daemon and its libraries
-# precompiled; docs/performance.md, "ReadyToRun and runtime settings"). scripts/install.sh installs this and scripts/bench.sh measures it.
-# Extra arguments go to `dotnet publish`.
+# this machine's runtime identifier so that the project's ReadyToRun settings apply (its libraries precompiled;
+# docs/performance.md, "ReadyToRun and runtime settings"). scripts/install.sh installs this and scripts/bench.sh
+# measures it. Extra arguments go to `dotnet publish`.
 publish_daemon() {
   local out=$1
   shift
