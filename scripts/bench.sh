@@ -302,7 +302,7 @@ run_tcp() {
     # One psql session reads a query every 20 ms; its own backend is left out of the samples.
     touch "$work/sampling"
     ( while [[ -e $work/sampling ]]; do
-        echo "SELECT pid, state, wait_event_type, wait_event, left(regexp_replace(query, '\s+', ' ', 'g'), 40) FROM pg_stat_activity WHERE datname = '$db' AND backend_type = 'client backend' AND pid <> pg_backend_pid(); SELECT '--';"
+        echo "SELECT pid, state, wait_event_type, wait_event, left(regexp_replace(query, '\s+', ' ', 'g'), 40) FROM pg_stat_activity WHERE datname = '$db' AND backend_type = 'client backend' AND pid <> pg_backend_pid(); SELECT '--|' || extract(epoch FROM clock_timestamp());"
         sleep 0.02
       done ) | "$psql_bin" -h 127.0.0.1 -p "$pgport" -U postgres -d postgres -qtA -F'|' >"$work/activity-$db.txt" 2>/dev/null &
     sampler=$!

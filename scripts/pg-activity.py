@@ -1,22 +1,23 @@
 #!/usr/bin/env python3
 """What the sink's database sessions were doing during a bench run (scripts/bench.sh --pg-activity).
 
-Reads pg_stat_activity samples (pid|state|wait_event_type|wait_event|query, one block per sample, blocks separated by
-a line '--') and prints, between the first and the last sample in which a COPY into logs was active, how often no
-such COPY ran (the database's copy backend had nothing to do) and what the sessions were doing, by state, wait
-event and statement.
+Reads pg_stat_activity samples (pid|state|wait_event_type|wait_event|query, one block per sample, each block ended by
+a line '--|<epoch seconds>') taken from the start of the send to the last row's commit, and prints when the first and
+the last COPY into logs were seen, how often no such COPY ran between them (the database's copy backend had nothing
+to do) and what the sessions were doing, by state, wait event and statement.
 """
 import collections
 import sys
 
 
 def main(path):
-    blocks, block = [], []
+    blocks, block, times = [], [], []
     with open(path, encoding="utf-8", errors="replace") as samples:
         for line in samples:
             line = line.rstrip("\n")
-            if line == "--":
+            if line.startswith("--|"):
                 blocks.append(block)
+                times.append(float(line[3:]))
                 block = []
                 continue
             fields = line.split("|")
@@ -32,6 +33,9 @@ def main(path):
         return
     window = blocks[marked[0]:marked[-1] + 1]
     idle = sum(1 for sample in window if not copying(sample))
+    start, first, last, end = times[0], times[marked[0]], times[marked[-1]], times[-1]
+    print(f"pg-activity: from the start of the send, the first COPY into logs at {first - start:.2f} s, the last at "
+          f"{last - start:.2f} s, sampling ended at {end - start:.2f} s")
     print(f"pg-activity: {len(window)} samples from the first to the last active COPY into logs; "
           f"no COPY running in {idle} ({100.0 * idle / len(window):.1f} %)")
     states = collections.Counter()

@@ -23,7 +23,7 @@ internal sealed class DimensionCache
 
     private readonly int _generationCapacity;
     private readonly Lock _writeLock = new();
-    private volatile Utf8KeyTable _current = new();
+    private volatile Utf8KeyTable _current;
     private volatile Utf8KeyTable _previous = new();
 
     public DimensionCache(string name, int maxEntries)
@@ -32,6 +32,7 @@ internal sealed class DimensionCache
         ArgumentOutOfRangeException.ThrowIfLessThan(maxEntries, 1);
         Name = name;
         _generationCapacity = Math.Max(1, maxEntries / 2);
+        _current = new Utf8KeyTable(_generationCapacity);
     }
 
     public string Name { get; }
@@ -129,7 +130,7 @@ internal sealed class DimensionCache
             if (current.Count >= _generationCapacity)
             {
                 _previous = current;
-                _current = new Utf8KeyTable();
+                _current = new Utf8KeyTable(_generationCapacity);
             }
         }
     }

@@ -30,6 +30,8 @@ internal sealed class Utf8KeyTable
     // An entry: its id (4 bytes), its key's length (4 bytes), the key's bytes padded to a multiple of 4 (ids aligned).
     private const int EntryHeader = 8;
 
+    // How many entries the table is expected to hold at most (the cache generation's capacity); 0: unknown.
+    private readonly int _expectedEntries;
     private Slot[] _slots = new Slot[16];
     private byte[] _entries = new byte[1024];
     private int _entriesUsed;
@@ -37,6 +39,13 @@ internal sealed class Utf8KeyTable
 
     /// <summary>Entries held.</summary>
     public int Count => Volatile.Read(ref _count);
+
+    /// <param name="expectedEntries">The most entries the table is expected to hold (0: unknown); it sizes the growth of the entries array.</param>
+    public Utf8KeyTable(int expectedEntries = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedEntries);
+        _expectedEntries = expectedEntries;
+    }
 
     /// <summary>Bytes the table's arrays take.</summary>
     public long Bytes => (Volatile.Read(ref _slots).LongLength * Slot.Size) + Volatile.Read(ref _entries).LongLength;
@@ -141,7 +150,7 @@ internal sealed class Utf8KeyTable
         int size = EntryHeader + ((key.Length + 3) & ~3);
         if (_entriesUsed + size > _entries.Length)
         {
-            byte[] grown = new byte[Math.Max(_entries.Length * 2, _entriesUsed + size)];
+            byte[] grown = new byte[GrownLength(_entriesUsed + size)];
             _entries.AsSpan(0, _entriesUsed).CopyTo(grown);
             Volatile.Write(ref _entries, grown);
         }
@@ -153,6 +162,25 @@ internal sealed class Utf8KeyTable
         key.CopyTo(_entries.AsSpan(entry + EntryHeader));
         _entriesUsed += size;
         return entry;
+    }
+
+    /// <summary>
+    /// The entries array's next length, at least <paramref name="needed"/>: doubling, but no further than the entries
+    /// the table is expected to hold would take at the average size so far. A power of two past that was up to twice
+    /// what the full table needs: 8 MiB more per cache generation of 250,000 endpoints (16 MiB of peak RSS).
+    /// </summary>
+    private int GrownLength(int needed)
+    {
+        long length = Math.Max((long)_entries.Length * 2, needed);
+        if (_expectedEntries > 0 && _count > 0)
+        {
+            long projected = (long)_entriesUsed * _expectedEntries / _count;
+            // A sixteenth more for keys longer than the average so far; past the projection, growth by an eighth.
+            long bound = Math.Max(projected + (projected / 16), needed + ((long)needed / 8));
+            length = Math.Min(length, bound);
+        }
+
+        return (int)Math.Min(Math.Max(length, needed), Array.MaxLength);
     }
 
     private struct Slot

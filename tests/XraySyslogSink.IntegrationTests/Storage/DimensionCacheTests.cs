@@ -156,4 +156,26 @@ public sealed class DimensionCacheTests
         Assert.True(cache.TryGetId("cdn123456.site3456.example.com"u8, out int id));
         Assert.Equal(123_456, id);
     }
+
+    [Fact]
+    public void A_table_that_knows_how_many_entries_it_holds_grows_its_entries_to_their_size_not_a_power_of_two_past_it()
+    {
+        // 110,000 entries of 30-byte keys: 40 bytes each with the id, the length and the padding, 4.4 MB. Doubling
+        // from 1 KiB stops at 8 MiB; sized by the projection it stays within a tenth of the entries' bytes.
+        const int Entries = 110_000;
+        var sized = new Utf8KeyTable(expectedEntries: Entries);
+        var unsized = new Utf8KeyTable();
+        for (int i = 1; i <= Entries; i++)
+        {
+            byte[] key = Encoding.ASCII.GetBytes($"cdn{i:D6}.site{i % 5000:D4}.example.com");
+            Assert.True(sized.Set(key, i, i));
+            Assert.True(unsized.Set(key, i, i));
+        }
+
+        const long SlotBytes = 262_144 * 8;
+        Assert.InRange(sized.Bytes - SlotBytes, Entries * 40L, Entries * 44L);
+        Assert.Equal(8L << 20, unsized.Bytes - SlotBytes);
+        Assert.True(sized.TryGet(Encoding.ASCII.GetBytes("cdn109999.site4999.example.com"), 109_999, out int id));
+        Assert.Equal(109_999, id);
+    }
 }
