@@ -2,7 +2,8 @@
 """What the sink's database sessions were doing during a bench run (scripts/bench.sh --pg-activity).
 
 Reads pg_stat_activity samples (pid|state|wait_event_type|wait_event|query, one block per sample, each block ended by
-a line '--|<epoch seconds>') taken from the start of the send to the last row's commit, and prints when the first and
+a line '--|<epoch seconds>') taken from the start of the send to the last row's commit (the optional second
+argument: the epoch second the sender connected, from which the times are counted), and prints when the first and
 the last COPY into logs were seen, how often no such COPY ran between them (the database's copy backend had nothing
 to do) and what the sessions were doing, by state, wait event and statement.
 """
@@ -10,7 +11,7 @@ import collections
 import sys
 
 
-def main(path):
+def main(path, send_start=None):
     blocks, block, times = [], [], []
     with open(path, encoding="utf-8", errors="replace") as samples:
         for line in samples:
@@ -33,7 +34,9 @@ def main(path):
         return
     window = blocks[marked[0]:marked[-1] + 1]
     idle = sum(1 for sample in window if not copying(sample))
-    start, first, last, end = times[0], times[marked[0]], times[marked[-1]], times[-1]
+    # The send starts when the sender connects (bench.sh passes that time); the sampling began before its process.
+    start = float(send_start) if send_start else times[0]
+    first, last, end = times[marked[0]], times[marked[-1]], times[-1]
     print(f"pg-activity: from the start of the send, the first COPY into logs at {first - start:.2f} s, the last at "
           f"{last - start:.2f} s, sampling ended at {end - start:.2f} s")
     print(f"pg-activity: {len(window)} samples from the first to the last active COPY into logs; "
@@ -48,4 +51,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:3])
