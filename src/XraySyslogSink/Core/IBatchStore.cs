@@ -4,7 +4,8 @@ namespace XraySyslogSink.Core;
 /// <remarks>
 /// The writer prepares batch N+1 while batch N commits, and commits strictly in order: a store's
 /// <see cref="PrepareAsync"/> may run concurrently with its <see cref="CommitAsync"/> of the previous batches, never
-/// with another prepare. Two commits overlap only as their <see cref="CommitTurn"/>s allow: the later one writes its
+/// with another prepare or with a <see cref="ResolveAheadAsync"/>; a <see cref="ResolveAheadAsync"/> (of the batch
+/// being collected) may run concurrently with commits, never with another one. Two commits overlap only as their <see cref="CommitTurn"/>s allow: the later one writes its
 /// rows while the earlier one finishes, and commits after it.
 /// </remarks>
 internal interface IBatchStore
@@ -18,6 +19,13 @@ internal interface IBatchStore
     /// </summary>
     Task<PreparedBatch> PrepareAsync(IReadOnlyList<RecordChunk> chunks, CancellationToken cancellationToken) =>
         Task.FromResult(new PreparedBatch(chunks));
+
+    /// <summary>
+    /// Work on chunks of the batch still being collected that its <see cref="PrepareAsync"/> would otherwise do
+    /// after the cut (the PostgreSQL store resolves their new dimension values). Best effort: what it leaves undone,
+    /// or a failure, the prepare makes good; it commits none of the batch's rows.
+    /// </summary>
+    Task ResolveAheadAsync(IReadOnlyList<RecordChunk> chunks, CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>
     /// Commits a prepared batch atomically, or throws and commits nothing; may be retried with the same batch. With a

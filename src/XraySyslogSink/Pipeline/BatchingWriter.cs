@@ -23,7 +23,8 @@ namespace XraySyslogSink.Pipeline;
 /// the checkpoint stored with it means "everything up to here". After a commit the spool may free that range.
 /// The stages overlap: while batch N commits (rows, dead letters and checkpoint in its one transaction), batch
 /// N+1 writes its rows on another connection and batch N+2 is collected and prepared
-/// (<see cref="IBatchStore.PrepareAsync"/>: its new dimension values resolved on a third). N+1 advances the
+/// (<see cref="IBatchStore.PrepareAsync"/>: its new dimension values resolved on a third, most of them while it is
+/// collected: <see cref="IBatchStore.ResolveAheadAsync"/>). N+1 advances the
 /// checkpoint and commits only once N has committed (<see cref="CommitOrder"/>), so commits stay in sequence order.
 /// </remarks>
 internal sealed partial class BatchingWriter : IHostedService, IDisposable
@@ -41,6 +42,8 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
     private List<RecordChunk> _batch = [];
     private readonly CommitOrder _commitOrder = new();
     private Task _committing = Task.CompletedTask;
+    private Task _resolvingAhead = Task.CompletedTask;
+    private int _resolvedAheadChunks;
     private int _committingRows;
     private ChunkReorderBuffer? _order;
     private long _batchLastSequence;
@@ -110,6 +113,10 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
                 {
                     await FlushAsync();
                 }
+                else
+                {
+                    ResolveAhead();
+                }
 
                 if (!more && _batch.Count == 0 && !reader.TryPeek(out _))
                 {
@@ -121,7 +128,43 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
         }
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
-            // Shutdown timed out; StopAsync has logged what was left.
+            // Shutdown timed out; StopAsync has logged what was left. A resolve-ahead ends on the same cancellation.
+            await _resolvingAhead;
+        }
+    }
+
+    /// <summary>
+    /// Hands the chunks that joined the open batch since the last hand-off to the store's resolve-ahead, unless one is
+    /// still running (the next then takes all that arrived meanwhile). The batch's new dimension values go to the
+    /// database while the batch is collected rather than after its cut: the first batch after a start, a pause or an
+    /// outage, whose values are mostly new, reaches its COPY that much sooner. Once values are cached, a hand-off costs
+    /// a scan of the chunks and no round trip.
+    /// </summary>
+    private void ResolveAhead()
+    {
+        if (!_resolvingAhead.IsCompleted || _resolvedAheadChunks >= _batch.Count)
+        {
+            return;
+        }
+
+        RecordChunk[] chunks = [.. _batch.GetRange(_resolvedAheadChunks, _batch.Count - _resolvedAheadChunks)];
+        _resolvedAheadChunks = _batch.Count;
+        _resolvingAhead = ResolveAheadAsync(chunks);
+    }
+
+    /// <summary>Never throws: the batch's prepare resolves whatever this left, and reports a failure of its own.</summary>
+    private async Task ResolveAheadAsync(RecordChunk[] chunks)
+    {
+        try
+        {
+            await _store.ResolveAheadAsync(chunks, _abort.Token);
+        }
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            LogResolveAheadFailed(chunks.Length, ex.Message);
         }
     }
 
@@ -236,6 +279,8 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
     private async Task FlushAsync()
     {
         long cutAt = _timeProvider.GetTimestamp();
+        // The prepare rewrites the same records: the batch's resolve-ahead, if one still runs, ends first.
+        await _resolvingAhead;
         List<RecordChunk> chunks = _batch;
         int rows = _batchRows;
         long lastSequence = _batchLastSequence;
@@ -244,6 +289,7 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
         await turn.ReadyAsync(_abort.Token);
         _batch = [];
         _batchRows = 0;
+        _resolvedAheadChunks = 0;
         Interlocked.Add(ref _committingRows, rows);
         _committing = CommitAsync(prepared, turn, rows, lastSequence, cutAt, _committing);
     }
@@ -366,6 +412,9 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Chunks} parsed chunks waited for sequence {Next} at shutdown; they stay in the spool for the next start")]
     private partial void LogEarlyChunksLeft(int chunks, long next);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Resolving the dimension values of {Chunks} chunks ahead of their batch's cut failed ({Error}); the batch's prepare resolves them")]
+    private partial void LogResolveAheadFailed(int chunks, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Flush succeeded after {Attempts} attempts")]
     private partial void LogRecovered(int attempts);

@@ -40,20 +40,8 @@ internal sealed class DimensionRejections
 }
 
 /// <summary>New dimension texts of one batch over <see cref="NewValueLimit"/>, per dimension table.</summary>
-internal sealed class ParkedValues
+internal sealed class ParkedValues : DimensionTextSets
 {
-    public HashSet<string> Users { get; } = new(StringComparer.Ordinal);
-
-    public HashSet<string> Protocols { get; } = new(StringComparer.Ordinal);
-
-    public HashSet<string> Endpoints { get; } = new(StringComparer.Ordinal);
-
-    public HashSet<string> Tags { get; } = new(StringComparer.Ordinal);
-
-    public HashSet<string> Nodes { get; } = new(StringComparer.Ordinal);
-
-    public bool IsEmpty => Users.Count + Protocols.Count + Endpoints.Count + Tags.Count + Nodes.Count == 0;
-
     /// <summary>The first table whose value <paramref name="record"/> holds is parked, or null.</summary>
     public DimensionTable? FirstIn(in AccessRecord record) =>
         Holds(record.User, Users) ? DimensionTable.Users

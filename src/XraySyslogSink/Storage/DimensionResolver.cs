@@ -25,24 +25,23 @@ internal sealed partial class DimensionResolver
         _logger = logger;
     }
 
-    /// <param name="limit">Caps new rows per table and minute; null (history import, tests) means no cap.</param>
-    /// <param name="nodes">Whether to resolve node names too (the database has <c>nodes</c> and <c>logs.node_id</c>).</param>
-    public async Task<DimensionRejections> ResolveAsync(NpgsqlConnection connection, IReadOnlyList<RecordChunk> chunks, NewValueLimit? limit, bool nodes, CancellationToken cancellationToken)
+    /// <summary>
+    /// The values of <paramref name="chunks"/> neither resolved nor in the caches, by table; values the caches know
+    /// are rewritten to their ids on the way (the parser may have met them before another batch resolved them).
+    /// </summary>
+    /// <param name="nodes">Whether node names count too (the database has <c>nodes</c> and <c>logs.node_id</c>).</param>
+    public PendingValues Collect(IReadOnlyList<RecordChunk> chunks, bool nodes)
     {
-        HashSet<string> users = new(StringComparer.Ordinal);
-        HashSet<string> protocols = new(StringComparer.Ordinal);
-        HashSet<string> endpoints = new(StringComparer.Ordinal);
-        HashSet<string> tags = new(StringComparer.Ordinal);
-        HashSet<string> nodeNames = new(StringComparer.Ordinal);
+        PendingValues pending = new();
         foreach (RecordChunk chunk in chunks)
         {
             foreach (ref AccessRecord record in chunk.Records)
             {
-                Collect(ref record.User, _caches.Users, users);
-                Collect(ref record.Protocol, _caches.Protocols, protocols);
-                Collect(ref record.Destination, _caches.Endpoints, endpoints);
-                Collect(ref record.InboundTag, _caches.Tags, tags);
-                Collect(ref record.OutboundTag, _caches.Tags, tags);
+                CollectValue(ref record.User, _caches.Users, pending.Users);
+                CollectValue(ref record.Protocol, _caches.Protocols, pending.Protocols);
+                CollectValue(ref record.Destination, _caches.Endpoints, pending.Endpoints);
+                CollectValue(ref record.InboundTag, _caches.Tags, pending.Tags);
+                CollectValue(ref record.OutboundTag, _caches.Tags, pending.Tags);
             }
 
             if (nodes)
@@ -50,13 +49,33 @@ internal sealed partial class DimensionResolver
                 // Sightings of nodes whose lines made no row still name the node (nodes.last_seen).
                 foreach (NodeSighting sighting in chunk.Nodes)
                 {
-                    Collect(ref sighting.Value, _caches.Nodes, nodeNames);
+                    CollectValue(ref sighting.Value, _caches.Nodes, pending.Nodes);
                 }
             }
         }
 
+        return pending;
+    }
+
+    /// <param name="limit">Caps new rows per table and minute; null (history import, tests) means no cap.</param>
+    /// <param name="nodes">Whether to resolve node names too (the database has <c>nodes</c> and <c>logs.node_id</c>).</param>
+    public Task<DimensionRejections> ResolveAsync(NpgsqlConnection connection, IReadOnlyList<RecordChunk> chunks, NewValueLimit? limit, bool nodes, CancellationToken cancellationToken) =>
+        ResolveAsync(connection, chunks, Collect(chunks, nodes), limit, nodes, findRefused: true, cancellationToken);
+
+    /// <summary>
+    /// Inserts and reads back <paramref name="pending"/> (what <see cref="Collect"/> found in <paramref name="chunks"/>)
+    /// and rewrites the chunks' records to the ids.
+    /// </summary>
+    /// <param name="findRefused">
+    /// Whether to find the values the database refuses (by halving the statement until each culprit is alone) and
+    /// report them; when false, a table whose statement is refused is left unresolved for a later resolve that does.
+    /// </param>
+    public async Task<DimensionRejections> ResolveAsync(
+        NpgsqlConnection connection, IReadOnlyList<RecordChunk> chunks, PendingValues pending, NewValueLimit? limit, bool nodes, bool findRefused, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pending);
         DimensionRejections rejections = new() { NodesStored = nodes };
-        if (users.Count + protocols.Count + endpoints.Count + tags.Count + nodeNames.Count == 0)
+        if (pending.IsEmpty)
         {
             if (nodes)
             {
@@ -67,11 +86,11 @@ internal sealed partial class DimensionResolver
         }
 
         ParkedValues parked = new();
-        Dictionary<string, int> userIds = await ResolveTableAsync(connection, DimensionTable.Users, _caches.Users, users, rejections.Users, limit, parked.Users, cancellationToken);
-        Dictionary<string, int> protocolIds = await ResolveTableAsync(connection, DimensionTable.Protocols, _caches.Protocols, protocols, rejections.Protocols, limit, parked.Protocols, cancellationToken);
-        Dictionary<string, int> endpointIds = await ResolveTableAsync(connection, DimensionTable.Endpoints, _caches.Endpoints, endpoints, rejections.Endpoints, limit, parked.Endpoints, cancellationToken);
-        Dictionary<string, int> tagIds = await ResolveTableAsync(connection, DimensionTable.Tags, _caches.Tags, tags, rejections.Tags, limit, parked.Tags, cancellationToken);
-        Dictionary<string, int> nodeIds = await ResolveTableAsync(connection, DimensionTable.Nodes, _caches.Nodes, nodeNames, rejections.Nodes, limit, parked.Nodes, cancellationToken);
+        Dictionary<string, int> userIds = await ResolveTableAsync(connection, DimensionTable.Users, _caches.Users, pending.Users, rejections.Users, limit, parked.Users, findRefused, cancellationToken);
+        Dictionary<string, int> protocolIds = await ResolveTableAsync(connection, DimensionTable.Protocols, _caches.Protocols, pending.Protocols, rejections.Protocols, limit, parked.Protocols, findRefused, cancellationToken);
+        Dictionary<string, int> endpointIds = await ResolveTableAsync(connection, DimensionTable.Endpoints, _caches.Endpoints, pending.Endpoints, rejections.Endpoints, limit, parked.Endpoints, findRefused, cancellationToken);
+        Dictionary<string, int> tagIds = await ResolveTableAsync(connection, DimensionTable.Tags, _caches.Tags, pending.Tags, rejections.Tags, limit, parked.Tags, findRefused, cancellationToken);
+        Dictionary<string, int> nodeIds = await ResolveTableAsync(connection, DimensionTable.Nodes, _caches.Nodes, pending.Nodes, rejections.Nodes, limit, parked.Nodes, findRefused, cancellationToken);
 
         foreach (RecordChunk chunk in chunks)
         {
@@ -156,7 +175,7 @@ internal sealed partial class DimensionResolver
         ParkedValues.Clear(ref record.Node, parked.Nodes);
     }
 
-    private static void Collect(ref DimensionValue value, DimensionCache cache, HashSet<string> pending)
+    private static void CollectValue(ref DimensionValue value, DimensionCache cache, HashSet<string> pending)
     {
         if (value.IsResolved || value.Text is not { } text)
         {
@@ -190,6 +209,7 @@ internal sealed partial class DimensionResolver
         Dictionary<string, string> rejected,
         NewValueLimit? limit,
         HashSet<string> parked,
+        bool findRefused,
         CancellationToken cancellationToken)
     {
         Dictionary<string, int> ids = new(pending.Count, StringComparer.Ordinal);
@@ -219,7 +239,7 @@ internal sealed partial class DimensionResolver
         if (sorted.Length <= remaining)
         {
             // Within the cap even if every value is new: the usual single round trip.
-            int inserted = await ResolveRangeAsync(connection, table, sorted, ids, rejected, cancellationToken);
+            int inserted = await ResolveRangeAsync(connection, table, sorted, ids, rejected, findRefused, cancellationToken);
             limit?.Consume(table, inserted);
         }
         else
@@ -236,7 +256,7 @@ internal sealed partial class DimensionResolver
             }
 
             int allowed = Math.Min(remaining, fresh.Count);
-            int inserted = await ResolveRangeAsync(connection, table, fresh[..allowed].ToArray(), ids, rejected, cancellationToken);
+            int inserted = await ResolveRangeAsync(connection, table, fresh[..allowed].ToArray(), ids, rejected, findRefused, cancellationToken);
             limit!.Consume(table, inserted);
             for (int i = allowed; i < fresh.Count; i++)
             {
@@ -264,6 +284,7 @@ internal sealed partial class DimensionResolver
         ArraySegment<string> values,
         Dictionary<string, int> ids,
         Dictionary<string, string> rejected,
+        bool findRefused,
         CancellationToken cancellationToken)
     {
         if (values.Count == 0)
@@ -274,6 +295,11 @@ internal sealed partial class DimensionResolver
         try
         {
             return await InsertAndSelectAsync(connection, table, values, ids, cancellationToken);
+        }
+        catch (PostgresException e) when (!findRefused && PostgresErrors.IsRowError(e))
+        {
+            // The statement ran alone (autocommitted) and took nothing: the prepare's resolve finds the culprits.
+            return 0;
         }
         catch (PostgresException e) when (PostgresErrors.IsRowError(e))
         {
@@ -287,8 +313,8 @@ internal sealed partial class DimensionResolver
             }
 
             int half = values.Count / 2;
-            return await ResolveRangeAsync(connection, table, values[..half], ids, rejected, cancellationToken)
-                + await ResolveRangeAsync(connection, table, values[half..], ids, rejected, cancellationToken);
+            return await ResolveRangeAsync(connection, table, values[..half], ids, rejected, findRefused, cancellationToken)
+                + await ResolveRangeAsync(connection, table, values[half..], ids, rejected, findRefused, cancellationToken);
         }
     }
 

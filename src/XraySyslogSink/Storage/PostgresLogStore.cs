@@ -114,6 +114,32 @@ internal sealed partial class PostgresLogStore : IBatchStore
     }
 
     /// <summary>
+    /// Resolves the new dimension values of chunks of a batch still being collected, so that its
+    /// <see cref="PrepareAsync"/> finds them done: each table's new values are inserted and read back as in a prepare
+    /// (autocommitted, before any row refers to them), the caches filled and the records rewritten to the ids. Opens
+    /// no connection when the caches know every value. A table whose statement the database refuses is left to the
+    /// prepare, which finds and reports the culprits.
+    /// </summary>
+    public async Task ResolveAheadAsync(IReadOnlyList<RecordChunk> chunks, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(chunks);
+        PendingValues? pending = null;
+        if (_nodesStored is { } known)
+        {
+            pending = _resolver.Collect(chunks, known);
+            if (pending.IsEmpty)
+            {
+                return;
+            }
+        }
+
+        await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        bool nodes = _nodesStored ??= await HasNodeColumnAsync(connection, cancellationToken);
+        pending ??= _resolver.Collect(chunks, nodes);
+        await _resolver.ResolveAsync(connection, chunks, pending, NewValues, nodes, findRefused: false, cancellationToken);
+    }
+
+    /// <summary>
     /// The batch's rows, dead letters and checkpoint in one transaction. With a <paramref name="turn"/>, the rows are
     /// written while the previous batch may still be committing; the checkpoint and the commit wait for it.
     /// </summary>

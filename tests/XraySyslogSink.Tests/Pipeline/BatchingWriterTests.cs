@@ -1,6 +1,4 @@
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using XraySyslogSink.Core;
 using XraySyslogSink.Pipeline;
@@ -16,34 +14,25 @@ public sealed class BatchingWriterTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 11, 17, 12, 0, 0, TimeSpan.Zero));
     private readonly RecordingStore _store = new();
-    private readonly TestMeters _meters = new();
+    private readonly WriterHarness _harness;
     private readonly SinkMetrics _metrics;
     private readonly SinkChannels _channels;
     private readonly BatchingWriter _writer;
 
     public BatchingWriterTests()
     {
-        _metrics = new SinkMetrics(_meters);
-        _channels = new SinkChannels(new PipelineOptions { RecordQueueCapacity = 64 }, _metrics);
-        var options = new WriterOptions
-        {
-            BatchSize = 10,
-            FlushInterval = TimeSpan.FromSeconds(1),
-            RetryInitialDelay = TimeSpan.FromMilliseconds(100),
-            RetryMaxDelay = TimeSpan.FromMilliseconds(400),
-        };
-        _writer = new BatchingWriter(_channels, _store, Options.Create(options), _metrics, _time, NullLogger<BatchingWriter>.Instance);
+        _harness = new WriterHarness(_store, _time);
+        _metrics = _harness.Metrics;
+        _channels = _harness.Channels;
+        _writer = _harness.Writer;
     }
 
-    public Task InitializeAsync() => _writer.StartAsync(CancellationToken.None);
+    public Task InitializeAsync() => _harness.StartAsync();
 
     public async Task DisposeAsync()
     {
         _store.Release();
-        _channels.Records.Writer.TryComplete();
-        await _writer.StopAsync(CancellationToken.None);
-        _writer.Dispose();
-        _metrics.Dispose();
+        await _harness.DisposeAsync();
     }
 
     [Fact]
@@ -169,7 +158,7 @@ public sealed class BatchingWriterTests : IAsyncLifetime
             InstrumentPublished = (instrument, l) =>
             {
                 // Only this writer's meter: other tests' SinkMetrics publish the same instrument names meanwhile.
-                if (instrument.Meter.Scope == _meters && instrument.Name == SinkMetrics.CommitLatencyName)
+                if (instrument.Meter.Scope == _harness.Meters && instrument.Name == SinkMetrics.CommitLatencyName)
                 {
                     l.EnableMeasurementEvents(instrument);
                 }
@@ -228,31 +217,9 @@ public sealed class BatchingWriterTests : IAsyncLifetime
         }
     }
 
-    private ValueTask SendAsync(RecordChunk chunk) => _channels.Records.Writer.WriteAsync(chunk);
+    private ValueTask SendAsync(RecordChunk chunk) => _harness.SendAsync(chunk);
 
-    private static RecordChunk Chunk(int rows)
-    {
-        var chunk = new RecordChunk();
-        for (int i = 0; i < rows; i++)
-        {
-            ref AccessRecord record = ref chunk.Add();
-            record.TimestampUtc = new DateTime(2025, 11, 17, 12, 0, i, DateTimeKind.Utc);
-            record.SourcePort = i;
-        }
-
-        return chunk;
-    }
-
-    /// <summary>Creates meters scoped to itself, so a listener can tell this test's instruments from others'.</summary>
-    private sealed class TestMeters : IMeterFactory
-    {
-        public Meter Create(MeterOptions options) =>
-            new(options.Name, options.Version, options.Tags, scope: this);
-
-        public void Dispose()
-        {
-        }
-    }
+    private static RecordChunk Chunk(int rows) => WriterHarness.Chunk(rows);
 
     private sealed class RecordingStore : IBatchStore
     {
