@@ -21,6 +21,12 @@ internal interface IBatchStore
         Task.FromResult(new PreparedBatch(chunks));
 
     /// <summary>
+    /// Readies the store's way for batches before the first one (the PostgreSQL store runs each of its statements once
+    /// and rolls back, so their first use is not paid by the first rows). Stores nothing; a failure is not fatal.
+    /// </summary>
+    Task WarmUpAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
     /// Work on chunks of the batch still being collected that its <see cref="PrepareAsync"/> would otherwise do
     /// after the cut (the PostgreSQL store resolves their new dimension values). Best effort: what it leaves undone,
     /// or a failure, the prepare makes good; it commits none of the batch's rows.

@@ -29,6 +29,9 @@ namespace XraySyslogSink.Pipeline;
 /// </remarks>
 internal sealed partial class BatchingWriter : IHostedService, IDisposable
 {
+    /// <summary>How long the store's warm-up may take before the writer starts without it.</summary>
+    private static readonly TimeSpan StoreWarmUpTimeout = TimeSpan.FromSeconds(10);
+
     private readonly SinkChannels _channels;
     private readonly IBatchStore _store;
     private readonly WriterOptions _options;
@@ -70,13 +73,31 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
         _cut = new BatchCutPolicy(_options.FlushInterval, timeProvider);
     }
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         // The spool has opened by now (it starts first) and replays from just after its checkpoint.
         _order = _spool is null ? null : new ChunkReorderBuffer(_spool.CommittedSequence + 1);
         _metrics.ExportWatchedSeriesAtZero();
+        await WarmUpStoreAsync(cancellationToken);
         _loop = Task.Run(RunAsync, CancellationToken.None);
-        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The store's warm-up, before the listeners open (they start after the writer): bounded in time, and a failure
+    /// only means the first batch pays for the first use of the store's statements, as it did before.
+    /// </summary>
+    private async Task WarmUpStoreAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(StoreWarmUpTimeout, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            await _store.WarmUpAsync(linked.Token);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogStoreWarmUpFailed(ex.Message);
+        }
     }
 
     /// <summary>Waits for the drain; when the host's shutdown timeout fires first, gives up and says what is lost.</summary>
@@ -412,6 +433,9 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Chunks} parsed chunks waited for sequence {Next} at shutdown; they stay in the spool for the next start")]
     private partial void LogEarlyChunksLeft(int chunks, long next);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Warming up the writer's statements failed ({Error}); the first batch pays for their first use")]
+    private partial void LogStoreWarmUpFailed(string error);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Resolving the dimension values of {Chunks} chunks ahead of their batch's cut failed ({Error}); the batch's prepare resolves them")]
     private partial void LogResolveAheadFailed(int chunks, string error);

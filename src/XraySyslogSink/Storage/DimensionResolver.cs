@@ -318,6 +318,17 @@ internal sealed partial class DimensionResolver
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="table"/>'s insert and read-back with no values (they change nothing), so that their
+    /// parameter and result types are resolved and their code compiled before the first batch needs them.
+    /// </summary>
+    public static async Task WarmUpAsync(NpgsqlConnection connection, DimensionTable table, CancellationToken cancellationToken)
+    {
+        Dictionary<string, int> ids = [];
+        await InsertAndSelectAsync(connection, table, new ArraySegment<string>([]), ids, cancellationToken);
+        await SelectAsync(connection, table, [], ids, cancellationToken);
+    }
+
     /// <summary>Reads the ids of those <paramref name="values"/> the table already holds.</summary>
     private static async Task SelectAsync(NpgsqlConnection connection, DimensionTable table, string[] values, Dictionary<string, int> ids, CancellationToken cancellationToken)
     {

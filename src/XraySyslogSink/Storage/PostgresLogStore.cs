@@ -114,6 +114,39 @@ internal sealed partial class PostgresLogStore : IBatchStore
     }
 
     /// <summary>
+    /// Runs each statement of a batch's way through the store once before the first batch, in a transaction it rolls
+    /// back: every dimension table's insert and read-back with no values, a COPY of no rows into <c>logs</c> and of no
+    /// dead letters, and the checkpoint's advance to 0 (which moves nothing). Npgsql resolves a parameter type's
+    /// converter at its first use on a data source and compiles its COPY and reader paths at their first call; both
+    /// fell inside the first batch, about 450 methods compiled while the first rows waited (docs/performance.md).
+    /// Stores nothing.
+    /// </summary>
+    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        bool nodes = _nodesStored ??= await HasNodeColumnAsync(connection, cancellationToken);
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken);
+        foreach (DimensionTable table in (DimensionTable[])[DimensionTable.Users, DimensionTable.Protocols, DimensionTable.Endpoints, DimensionTable.Tags])
+        {
+            await DimensionResolver.WarmUpAsync(connection, table, cancellationToken);
+        }
+
+        if (nodes)
+        {
+            await DimensionResolver.WarmUpAsync(connection, DimensionTable.Nodes, cancellationToken);
+        }
+
+        await _copier.CopyRowsAsync(connection, "logs", [], ArraySegment<RowRef>.Empty, nodes, cancellationToken);
+        await LogCopier.CopyDeadLettersAsync(connection, [], cancellationToken);
+        if (Checkpoint is not null)
+        {
+            await Checkpoint.AdvanceAsync(connection, transaction, 0, cancellationToken);
+        }
+
+        await transaction.RollbackAsync(cancellationToken);
+    }
+
+    /// <summary>
     /// Resolves the new dimension values of chunks of a batch still being collected, so that its
     /// <see cref="PrepareAsync"/> finds them done: each table's new values are inserted and read back as in a prepare
     /// (autocommitted, before any row refers to them), the caches filled and the records rewritten to the ids. Opens
