@@ -27,6 +27,15 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
     private readonly SpoolDamage _damage;
     private readonly MessageQueueBudget _budget;
 
+    /// <summary>Most records one acquisition of the lock claims in a batch append (a receive slot's batch is 32).</summary>
+    private const int ClaimsPerLock = 64;
+
+    /// <summary>How long a sync waits for appenders to finish sealing the records it is to cover.</summary>
+    private static readonly TimeSpan SealWaitLimit = TimeSpan.FromMilliseconds(100);
+
+    [ThreadStatic]
+    private static RecordClaim[]? _claimsOfThisThread;
+
     private SpoolState? _state;
     private SpoolReplayer? _replayer;
     private bool _stopped = true;
@@ -223,26 +232,54 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
 
     public bool TryAppend(ReadOnlySpan<byte> bytes, in MessageOrigin origin, out long sequence)
     {
-        lock (_state!.Gate)
+        SpoolState state = _state!;
+        RecordClaim claim;
+        lock (state.Gate)
         {
-            return TryAppendLocked(bytes, origin, owned: default, out sequence);
+            if (!TryAppendLocked(bytes, origin, owned: default, out claim))
+            {
+                sequence = 0;
+                return false;
+            }
         }
+
+        Seal(state, claim);
+        sequence = claim.Sequence;
+        return true;
     }
 
     public int TryAppend(ReadOnlySpan<byte> buffer, ReadOnlySpan<MessageSlice> messages)
     {
         // One lock for the batch: with a lock per message, two receive threads handed it to each other for every
-        // datagram, and the hand-offs (spinning, then sleeping and waking) cost them more than the appends.
+        // datagram, and the hand-offs (spinning, then sleeping and waking) cost them more than the appends. The
+        // records are sealed after the lock, a chunk at a time.
+        SpoolState state = _state!;
+        RecordClaim[] claims = ClaimsOfThisThread();
         int appended = 0;
-        lock (_state!.Gate)
+        while (!messages.IsEmpty)
         {
-            foreach (ref readonly MessageSlice message in messages)
+            int claimed = 0;
+            int taken = Math.Min(messages.Length, claims.Length);
+            try
             {
-                if (TryAppendLocked(buffer.Slice(message.Offset, message.Length), message.Origin, owned: default, out _))
+                lock (state.Gate)
                 {
-                    appended++;
+                    foreach (ref readonly MessageSlice message in messages[..taken])
+                    {
+                        if (TryAppendLocked(buffer.Slice(message.Offset, message.Length), message.Origin, owned: default, out claims[claimed]))
+                        {
+                            claimed++;
+                        }
+                    }
                 }
             }
+            finally
+            {
+                SealAll(state, claims.AsSpan(0, claimed));
+            }
+
+            appended += claimed;
+            messages = messages[taken..];
         }
 
         return appended;
@@ -250,12 +287,32 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
 
     public int TryAppendInOrder(ReadOnlySpan<ReadOnlyMemory<byte>> messages, in MessageOrigin origin)
     {
+        SpoolState state = _state!;
+        RecordClaim[] claims = ClaimsOfThisThread();
         int appended = 0;
-        lock (_state!.Gate)
+        while (appended < messages.Length)
         {
-            while (appended < messages.Length && TryAppendLocked(messages[appended].Span, origin, owned: default, out _))
+            int claimed = 0;
+            int end = Math.Min(messages.Length, appended + claims.Length);
+            try
             {
-                appended++;
+                lock (state.Gate)
+                {
+                    while (appended + claimed < end && TryAppendLocked(messages[appended + claimed].Span, origin, owned: default, out claims[claimed]))
+                    {
+                        claimed++;
+                    }
+                }
+            }
+            finally
+            {
+                SealAll(state, claims.AsSpan(0, claimed));
+            }
+
+            appended += claimed;
+            if (appended < end)
+            {
+                break;
             }
         }
 
@@ -268,20 +325,29 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
         while (true)
         {
             Task space;
+            RecordClaim claim;
             lock (state.Gate)
             {
-                if (TryAppendLocked(message.Bytes, message.Origin, message, out long sequence))
+                if (TryAppendLocked(message.Bytes, message.Origin, message, out claim))
                 {
-                    return sequence;
+                    space = Task.CompletedTask;
                 }
-
-                if (_stopped)
+                else if (_stopped)
                 {
                     message.Release();
                     throw new ChannelClosedException("The spool is stopped.");
                 }
+                else
+                {
+                    space = _spaceFreed.Task;
+                }
+            }
 
-                space = _spaceFreed.Task;
+            if (claim.Exists)
+            {
+                // The record holds its own copy of the bytes: the message may already be the queue's.
+                Seal(state, claim);
+                return claim.Sequence;
             }
 
             try
@@ -327,12 +393,21 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
         }
     }
 
-    /// <summary>Writes the buffer, fsyncs every segment written since the last sync and wakes the durability waiters.</summary>
+    /// <summary>Writes the buffers, fsyncs every segment written since the last sync and wakes the durability waiters.</summary>
     internal void SyncOnce()
     {
         SpoolState state = _state!;
         List<SpoolSegment> dirty;
         long target;
+        long claimed;
+        lock (state.Gate)
+        {
+            state.Writer.WriteBuffer();
+            claimed = state.Writer.NextSequence - 1;
+        }
+
+        // A buffer whose last records are being sealed right now is written by their appender in a moment.
+        state.Writer.WaitWritten(claimed, SealWaitLimit);
         lock (state.Gate)
         {
             dirty = state.Writer.TakeDirty();
@@ -393,21 +468,22 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
     /// <summary>
     /// Appends <paramref name="bytes"/> from <paramref name="origin"/> and hands the message on. With an
     /// <paramref name="owned"/> message (whose bytes these are) the queue takes that message, or it is released; without
-    /// one (<c>default</c>) a pooled copy is made only if the queue takes it. False: nothing appended, nothing released.
+    /// one (<c>default</c>) a pooled copy is made only if the queue takes it. True with the record to seal once the lock
+    /// is let go (<see cref="Seal"/>, always); false: nothing appended, nothing released.
     /// </summary>
-    private bool TryAppendLocked(ReadOnlySpan<byte> bytes, in MessageOrigin origin, in ReceivedMessage owned, out long sequence)
+    private bool TryAppendLocked(ReadOnlySpan<byte> bytes, in MessageOrigin origin, in ReceivedMessage owned, out RecordClaim claim)
     {
         SpoolState state = _state!;
-        if (_stopped || !state.Writer.TryAppend(bytes, origin, out sequence, out long recordOffset))
+        if (_stopped || !state.Writer.TryClaim(bytes, origin, out claim))
         {
-            sequence = 0;
+            claim = default;
             return false;
         }
 
         _appended++;
-        if (!state.HandOff.TryForward(bytes, origin, owned, sequence, state.Writer.Active!, recordOffset, out bool startedReplay))
+        if (!state.HandOff.TryForward(bytes, origin, owned, claim.Sequence, state.Writer.Active!, claim.Offset, out bool startedReplay))
         {
-            state.Writer.RememberLastForReplay();
+            claim = claim with { ForReplay = true };
             owned.Release();
             if (startedReplay)
             {
@@ -417,6 +493,29 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
 
         return true;
     }
+
+    /// <summary>Seals claimed records (without the lock), and writes the buffers that completes.</summary>
+    private static void SealAll(SpoolState state, ReadOnlySpan<RecordClaim> claims)
+    {
+        bool completed = false;
+        foreach (ref readonly RecordClaim claim in claims)
+        {
+            completed |= state.Writer.Seal(claim);
+        }
+
+        if (completed)
+        {
+            lock (state.Gate)
+            {
+                state.Writer.WriteBuffered();
+            }
+        }
+    }
+
+    private static void Seal(SpoolState state, in RecordClaim claim) => SealAll(state, new ReadOnlySpan<RecordClaim>(in claim));
+
+    /// <summary>This thread's scratch for the claims of one batch (a receive thread's or a stream handler's).</summary>
+    private static RecordClaim[] ClaimsOfThisThread() => _claimsOfThisThread ??= new RecordClaim[ClaimsPerLock];
 
     private void ReleaseSpaceWaiters()
     {

@@ -15,7 +15,7 @@ namespace XraySyslogSink.Spool;
 /// fail the digest (all but 2^-64 of the time) and fall back to the MAC and the damage handling as before. A ring
 /// indexed by sequence number: it holds the last <see cref="Capacity"/> numbers; an older number, one appended
 /// before a restart, or one the hand-off forwarded from memory finds no digest of its own and is checked by its MAC.
-/// Appended under the spool's lock by one writer; read by the replay without the lock.
+/// Filled by the appenders as they seal their records; read by the replay without the spool's lock.
 /// </remarks>
 internal sealed class RecentRecordDigests
 {
@@ -59,15 +59,27 @@ internal sealed class RecentRecordDigests
     public static ulong Digest(long offset, ReadOnlySpan<byte> record) => XxHash3.HashToUInt64(record, offset);
 
     /// <summary>
-    /// Keeps the digest of the sealed record numbered <paramref name="sequence"/> at <paramref name="offset"/>. Numbers
-    /// only increase between calls (not necessarily by one); the writer calls it under the spool's lock.
+    /// Keeps the digest of the sealed record numbered <paramref name="sequence"/> at <paramref name="offset"/>. The
+    /// appenders call it as they seal their records, on several threads and so not always in number order, each before
+    /// its record's bytes go to the OS (so before the replay can read them).
     /// </summary>
     public void Remember(long sequence, long offset, ReadOnlySpan<byte> record)
     {
         ulong digest = Digest(offset, record);
         // Published before the slot is overwritten: a reader that sees the new slot sees the number too, and so
-        // knows an older number's slot may be gone (release order of the two volatile writes).
-        Volatile.Write(ref _newest, sequence);
+        // knows an older number's slot may be gone (release order of the two volatile writes). Only ever raised.
+        long newest = Volatile.Read(ref _newest);
+        while (newest < sequence)
+        {
+            long seen = Interlocked.CompareExchange(ref _newest, sequence, newest);
+            if (seen == newest)
+            {
+                break;
+            }
+
+            newest = seen;
+        }
+
         Volatile.Write(ref _digests[sequence & _mask], digest);
     }
 

@@ -53,7 +53,7 @@ internal sealed class SegmentLedger
 
     /// <summary>
     /// Takes out of the ledger every segment whose messages are all committed and that nothing still needs:
-    /// synced, and not the active one while <paramref name="activeInUse"/>. The caller deletes their files.
+    /// written and synced, and not the active one while <paramref name="activeInUse"/>. The caller deletes their files.
     /// </summary>
     public List<SpoolSegment> TakeDeletable(SpoolSegment? active, bool activeInUse)
     {
@@ -62,7 +62,7 @@ internal sealed class SegmentLedger
         {
             SpoolSegment segment = _segments[i];
             bool isActive = segment == active;
-            if (!segment.IsCommitted(Committed) || segment.Dirty || (isActive && (activeInUse || segment.LastSequence < segment.FirstSequence)))
+            if (!segment.IsCommitted(Committed) || segment.Dirty || segment.UnwrittenBuffers > 0 || (isActive && (activeInUse || segment.LastSequence < segment.FirstSequence)))
             {
                 continue;
             }

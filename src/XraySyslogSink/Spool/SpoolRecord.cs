@@ -79,9 +79,21 @@ internal static class SpoolRecord
     /// <summary>Writes the record of the message <paramref name="payload"/> from <paramref name="origin"/> into <paramref name="destination"/> (at least <see cref="SizeOf(int, in NodeIdentity)"/> bytes).</summary>
     public static int WriteMessage(Span<byte> destination, long sequence, ReadOnlySpan<byte> payload, in MessageOrigin origin, RecordMac mac)
     {
+        int size = WriteUnsealedMessage(destination, sequence, payload, origin, mac.Version);
+        Seal(destination[..size], mac);
+        return size;
+    }
+
+    /// <summary>
+    /// Writes the record of <paramref name="payload"/> as <see cref="WriteMessage(Span{byte}, long, ReadOnlySpan{byte}, in MessageOrigin, RecordMac)"/>
+    /// does, in the keyed format <paramref name="version"/>, but with its MAC field left zero: a record that fails its
+    /// check until <see cref="Seal"/> has computed the MAC (the spool's appenders seal after they let its lock go).
+    /// </summary>
+    public static int WriteUnsealedMessage(Span<byte> destination, long sequence, ReadOnlySpan<byte> payload, in MessageOrigin origin, int version)
+    {
         int extension = NodeExtensionLength(origin.Node);
         int headerLength = HeaderLength + extension;
-        int size = WriteHeader(destination, MagicOf(mac.Version), SpoolRecordKind.Message, headerLength, payload.Length, sequence, origin.ReceivedAt.UtcTicks, origin.Transport, origin.Peer);
+        int size = WriteHeader(destination, MagicOf(version), SpoolRecordKind.Message, headerLength, payload.Length, sequence, origin.ReceivedAt.UtcTicks, origin.Transport, origin.Peer);
         if (extension > 0)
         {
             destination[7] = NodeFlag;
@@ -92,7 +104,6 @@ internal static class SpoolRecord
         }
 
         payload.CopyTo(destination[headerLength..]);
-        Seal(destination[..size], mac);
         return size;
     }
 
@@ -245,7 +256,8 @@ internal static class SpoolRecord
         return headerLength + payloadLength;
     }
 
-    private static void Seal(Span<byte> record, RecordMac mac) =>
+    /// <summary>Computes the MAC of the whole <paramref name="record"/> into its MAC field (its other bytes written).</summary>
+    public static void Seal(Span<byte> record, RecordMac mac) =>
         mac.Compute(record[..MacOffset], record[MacEnd..], record[MacOffset..MacEnd]);
 }
 

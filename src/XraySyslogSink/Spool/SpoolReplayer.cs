@@ -87,6 +87,7 @@ internal sealed class SpoolReplayer : IDisposable
         long limit;
         long upperBound;
         bool sealedSegment;
+        long sealing = 0;
         lock (_state.Gate)
         {
             HandOffSwitch handOff = _state.HandOff;
@@ -110,7 +111,14 @@ internal sealed class SpoolReplayer : IDisposable
                 writer.WriteBuffer();
             }
 
-            sealedSegment = segment != writer.Active;
+            if (segment.UnwrittenBuffers > 0 && !writer.Failed)
+            {
+                // Records still being sealed keep their buffer from the disk for a moment.
+                sealing = segment.LastSequence;
+            }
+
+            // A segment appended to no more is read to its end once its last buffer is written.
+            sealedSegment = segment != writer.Active && segment.UnwrittenBuffers == 0;
             limit = segment.WrittenLength;
             upperBound = _state.Ledger.UpperBound(segment);
             if (_readerSegment != segment || _reader is null || _reader.LastSequence + 1 != handOff.OffsetSequence || _reader.Position < handOff.Offset)
@@ -200,8 +208,11 @@ internal sealed class SpoolReplayer : IDisposable
 
         if (!progressed)
         {
-            // Waiting for the disk to take the buffered appends again.
-            await Task.Delay(retryInterval, stop);
+            // Waiting for appenders to seal the records they claimed, or for the disk to take the buffered appends again.
+            if (sealing == 0 || !_state.Writer.WaitWritten(sealing, retryInterval))
+            {
+                await Task.Delay(retryInterval, stop);
+            }
         }
 
         return true;

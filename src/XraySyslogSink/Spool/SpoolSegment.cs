@@ -56,6 +56,9 @@ internal sealed class SpoolSegment
     /// <summary>Written since the last fsync.</summary>
     public bool Dirty { get; set; }
 
+    /// <summary>The writer's buffers holding bytes of this segment not yet written: the file must stay until they are.</summary>
+    public int UnwrittenBuffers { get; set; }
+
     /// <summary>Whether every message in the segment is committed, so the file may go.</summary>
     public bool IsCommitted(long committed) => LastSequence <= committed;
 

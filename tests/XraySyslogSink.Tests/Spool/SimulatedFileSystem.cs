@@ -30,6 +30,9 @@ internal sealed class SimulatedFileSystem : ISpoolFileSystem
     /// <summary>Number of fsyncs so far.</summary>
     public int Flushes { get; private set; }
 
+    /// <summary>Writes that did not start at the file's end so far: a spool writes each segment front to back.</summary>
+    public int WritesNotAtTheEnd { get; private set; }
+
     public IDisposable LockDirectory(string directory) => new Unlock();
 
     public IReadOnlyList<string> List(string directory, string suffix)
@@ -189,6 +192,11 @@ internal sealed class SimulatedFileSystem : ISpoolFileSystem
                 if (epoch != owner._epoch || !owner._files.TryGetValue(path, out SimulatedFileData? file))
                 {
                     return;
+                }
+
+                if (offset != file.Bytes.Count)
+                {
+                    owner.WritesNotAtTheEnd++;
                 }
 
                 while (file.Bytes.Count < offset + data.Length)
