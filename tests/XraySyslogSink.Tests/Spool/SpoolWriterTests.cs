@@ -98,6 +98,39 @@ public sealed class SpoolWriterTests
         Assert.Equal(0, _files.Length(writer.Active!.Path));
     }
 
+    [Fact]
+    public void A_buffer_goes_to_the_os_only_once_its_records_are_sealed_and_after_every_buffer_before_it()
+    {
+        using SpoolWriter writer = Writer(segmentBytes: 1024);
+        Assert.True(writer.TryClaim(new byte[100], SpoolHarness.Origin(), out RecordClaim unsealed));
+        SpoolSegment first = writer.Active!;
+        // The next records roll the segment: the first segment's buffer is closed, but a record in it is not sealed.
+        var sealedLater = new List<RecordClaim>();
+        while (writer.Active == first)
+        {
+            Assert.True(writer.TryClaim(new byte[300], SpoolHarness.Origin(), out RecordClaim claim));
+            sealedLater.Add(claim);
+        }
+
+        // None of these completes a buffer: the first waits for the unsealed record, the last is still open.
+        Assert.All(sealedLater, claim => Assert.False(writer.Seal(claim)));
+
+        writer.WriteBuffer();
+        _ledger.Commit(long.MaxValue);
+        Assert.Equal(0, _files.Length(first.Path));
+        Assert.Equal(0, _files.Length(writer.Active!.Path));
+        Assert.Equal(unsealed.Sequence - 1, writer.WrittenSequence);
+        Assert.DoesNotContain(first, _ledger.TakeDeletable(writer.Active, activeInUse: true));
+
+        Assert.True(writer.Seal(unsealed));
+        Assert.True(writer.WriteBuffered());
+        Assert.Equal(first.Length, _files.Length(first.Path));
+        Assert.Equal(writer.Active.Length, _files.Length(writer.Active.Path));
+        Assert.Equal(writer.NextSequence - 1, writer.WrittenSequence);
+        Assert.Equal(0, _files.WritesNotAtTheEnd);
+        Assert.Equal(0, first.UnwrittenBuffers);
+    }
+
     private SpoolWriter Writer(long nextSequence = 1, long maxBytes = SpoolOptions.MiB, long segmentBytes = 64 * 1024) =>
         new(_files, SpoolHarness.Directory, SpoolRecordTests.Key, _ledger, nextSequence, maxBytes, segmentBytes, new FakeTimeProvider(SpoolHarness.Now), NullLogger.Instance);
 
