@@ -54,7 +54,9 @@ internal sealed partial class SpoolWriter : IDisposable
         _fileSystem = fileSystem;
         _directory = directory;
         _mac = key.CreateMac(format);
-        _sealers = new ThreadLocal<RecordMac>(() => key.CreateMac(format), trackAllValues: true);
+        // Not tracked: a tracked value outlives its thread, and thread-pool threads come and go over a long run. The
+        // calculators hold managed state only (and format 2's a handle with a finalizer), so the GC takes them.
+        _sealers = new ThreadLocal<RecordMac>(() => key.CreateMac(format), trackAllValues: false);
         _ledger = ledger;
         NextSequence = nextSequence;
         _writtenSequence = nextSequence - 1;
@@ -348,11 +350,6 @@ internal sealed partial class SpoolWriter : IDisposable
         }
 
         _mac.Dispose();
-        foreach (RecordMac sealer in _sealers.Values)
-        {
-            sealer.Dispose();
-        }
-
         _sealers.Dispose();
     }
 

@@ -28,7 +28,7 @@ public sealed class SpoolConcurrentAppendTests
     [Fact]
     public async Task Every_path_on_several_threads_numbers_each_message_once_and_the_disk_holds_them_in_order_under_valid_macs()
     {
-        const int PerThread = 4000;
+        const int PerThread = 3000;
         var files = new SimulatedFileSystem();
         SpoolHarness harness = await OpenAsync(files);
         var taken = new List<(long First, long Sequence, byte[] Payload, DateTimeOffset ReceivedAt)>();
