@@ -234,13 +234,23 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
     {
         SpoolState state = _state!;
         RecordClaim claim;
-        lock (state.Gate)
+        while (true)
         {
-            if (!TryAppendLocked(bytes, origin, owned: default, out claim))
+            lock (state.Gate)
             {
-                sequence = 0;
-                return false;
+                if (TryAppendLocked(bytes, origin, owned: default, out claim))
+                {
+                    break;
+                }
+
+                if (!state.Writer.BuffersExhausted || _stopped)
+                {
+                    sequence = 0;
+                    return false;
+                }
             }
+
+            WaitForBuffers(state);
         }
 
         Seal(state, claim);
@@ -259,16 +269,24 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
         while (!messages.IsEmpty)
         {
             int claimed = 0;
-            int taken = Math.Min(messages.Length, claims.Length);
+            int taken = 0;
+            bool waitForBuffers = false;
             try
             {
                 lock (state.Gate)
                 {
-                    foreach (ref readonly MessageSlice message in messages[..taken])
+                    for (; taken < messages.Length && claimed < claims.Length; taken++)
                     {
+                        ref readonly MessageSlice message = ref messages[taken];
                         if (TryAppendLocked(buffer.Slice(message.Offset, message.Length), message.Origin, owned: default, out claims[claimed]))
                         {
                             claimed++;
+                        }
+                        else if (state.Writer.BuffersExhausted && !_stopped)
+                        {
+                            // Not refused for room: this message waits for the buffers, as the ones after it do.
+                            waitForBuffers = true;
+                            break;
                         }
                     }
                 }
@@ -280,6 +298,10 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
 
             appended += claimed;
             messages = messages[taken..];
+            if (waitForBuffers)
+            {
+                WaitForBuffers(state);
+            }
         }
 
         return appended;
@@ -513,6 +535,19 @@ internal sealed partial class MessageSpool : IMessageSpool, ISpoolProgress, ISpo
     }
 
     private static void Seal(SpoolState state, in RecordClaim claim) => SealAll(state, new ReadOnlySpan<RecordClaim>(in claim));
+
+    /// <summary>
+    /// Waits (without the lock, having sealed its own claims) until a write buffer is free again: appenders that were
+    /// kept from sealing (preempted) run again within a time slice or so. The wait a full lock used to be, without the lock.
+    /// </summary>
+    private static void WaitForBuffers(SpoolState state)
+    {
+        var spin = default(SpinWait);
+        while (state.Writer.BuffersExhausted)
+        {
+            spin.SpinOnce();
+        }
+    }
 
     /// <summary>This thread's scratch for the claims of one batch (a receive thread's or a stream handler's).</summary>
     private static RecordClaim[] ClaimsOfThisThread() => _claimsOfThisThread ??= new RecordClaim[ClaimsPerLock];

@@ -19,13 +19,18 @@ internal sealed partial class SpoolWriter : IDisposable
     public const int WriteThreshold = 256 * 1024;
 
     /// <summary>
-    /// Most write buffers at once (open, or closed and waiting for their last seal or their write): 4 MiB. More are
-    /// needed only while an appender that claimed a record is kept from sealing it (preempted) and the others go on;
-    /// at the bound appends are refused as when the spool is full until the buffers are written.
+    /// Most write buffers at once (open, or closed and waiting for their last seal or their write): 9 MiB. More than
+    /// two are needed only while an appender that claimed a record is kept from sealing it (preempted, on a loaded
+    /// machine for a time slice or more) and the others go on filling buffers behind it; at the bound appends are
+    /// refused until the buffers are written (<see cref="BuffersExhausted"/>: the spool's appenders wait and retry).
     /// </summary>
-    public const int MaxBuffers = 8;
+    public const int MaxBuffers = 32;
 
-    private const int BufferCapacity = WriteThreshold * 2;
+    /// <summary>Written buffers kept for reuse, so that a preempted appender does not cost a new buffer each time.</summary>
+    private const int SpareBuffers = 4;
+
+    /// <summary>A buffer's size: the threshold and room for the record that crosses it (a larger record gets a buffer of its own).</summary>
+    private const int BufferCapacity = WriteThreshold + (32 * 1024);
 
     private readonly ISpoolFileSystem _fileSystem;
     private readonly string _directory;
@@ -44,7 +49,8 @@ internal sealed partial class SpoolWriter : IDisposable
     private long _writtenSequence;
     private bool _fullReported;
     private bool _udpFullReported;
-    private bool _buffersExhausted;
+    private volatile bool _buffersExhausted;
+    private volatile bool _failed;
     private RecordClaim _last;
 
     public SpoolWriter(ISpoolFileSystem fileSystem, string directory, SpoolKey key, SegmentLedger ledger, long nextSequence, long maxBytes, long segmentBytes, TimeProvider time, ILogger logger, double udpShare = 1.0, RecentRecordDigests? digests = null, int format = SpoolSegment.CurrentVersion)
@@ -84,8 +90,19 @@ internal sealed partial class SpoolWriter : IDisposable
     /// </summary>
     public Action? WritesRecovered { get; set; }
 
-    /// <summary>The disk refused the last write or file creation; appends wait until one succeeds.</summary>
-    public bool Failed { get; private set; }
+    /// <summary>The disk refused the last write or file creation; appends wait until one succeeds. Read without the lock too.</summary>
+    public bool Failed
+    {
+        get => _failed;
+        private set => _failed = value;
+    }
+
+    /// <summary>
+    /// The last append was refused because every write buffer waits for a seal (<see cref="MaxBuffers"/>), not for
+    /// want of room or a failed disk: the appender should wait (outside the lock) until this clears and try again.
+    /// Read without the lock.
+    /// </summary>
+    public bool BuffersExhausted => _buffersExhausted && !_failed;
 
     /// <summary>
     /// Appends the message <paramref name="payload"/> from <paramref name="origin"/> and seals its record at once: true
@@ -249,7 +266,7 @@ internal sealed partial class SpoolWriter : IDisposable
 
             segment.UnwrittenBuffers--;
             _closed.Dequeue();
-            if (head.Bytes.Length == BufferCapacity && _spare.Count < 2)
+            if (head.Bytes.Length == BufferCapacity && _spare.Count < SpareBuffers)
             {
                 _spare.Push(head);
             }

@@ -131,6 +131,33 @@ public sealed class SpoolWriterTests
         Assert.Equal(0, first.UnwrittenBuffers);
     }
 
+    [Fact]
+    public void Buffers_held_up_by_one_unsealed_record_are_bounded_and_free_again_once_it_is_sealed()
+    {
+        using SpoolWriter writer = Writer(maxBytes: 1024 * SpoolOptions.MiB, segmentBytes: 256 * SpoolOptions.MiB);
+        var released = 0;
+        writer.WritesRecovered = () => released++;
+        Assert.True(writer.TryClaim(new byte[100], SpoolHarness.Origin(), out RecordClaim unsealed));
+        long claimed = 0;
+        while (writer.TryClaim(new byte[4000], SpoolHarness.Origin(), out RecordClaim claim))
+        {
+            writer.Seal(claim);
+            claimed += SpoolRecord.SizeOf(4000);
+        }
+
+        // Refused for want of a free buffer, not of room: the appender is to wait, and nothing reached the OS.
+        Assert.True(writer.BuffersExhausted);
+        Assert.InRange(claimed, (SpoolWriter.MaxBuffers - 2) * SpoolWriter.WriteThreshold, SpoolWriter.MaxBuffers * (SpoolWriter.WriteThreshold + (32 * 1024)));
+        Assert.Equal(0, _files.Length(writer.Active!.Path));
+
+        Assert.True(writer.Seal(unsealed));
+        Assert.True(writer.WriteBuffered());
+        Assert.False(writer.BuffersExhausted);
+        Assert.Equal(1, released);
+        Assert.True(writer.TryAppend(new byte[100], SpoolHarness.Origin(), out _, out _));
+        Assert.Equal(0, _files.WritesNotAtTheEnd);
+    }
+
     private SpoolWriter Writer(long nextSequence = 1, long maxBytes = SpoolOptions.MiB, long segmentBytes = 64 * 1024) =>
         new(_files, SpoolHarness.Directory, SpoolRecordTests.Key, _ledger, nextSequence, maxBytes, segmentBytes, new FakeTimeProvider(SpoolHarness.Now), NullLogger.Instance);
 
