@@ -39,6 +39,8 @@
 #                          and print its CPU by stage and by thread, while the sender ran and after (scripts/perf-stages.py)
 #   --pg-activity          sample pg_stat_activity every 20 ms during the TCP run and print how often PostgreSQL had no
 #                          COPY into logs running, and what its sessions did meanwhile (scripts/pg-activity.py)
+#   --jit-list             list the methods the JIT compiled inside the TCP run (the runtime's perf map), by
+#                          assembly, into the work directory (with --keep) and the ten largest on stderr
 #   --daemon-env NAME=VALUE  an environment variable for the daemon only (repeatable), e.g. a runtime setting
 #                          to measure: --daemon-env DOTNET_gcServer=1, --daemon-env DOTNET_GCgen0size=0x4000000
 #   --daemon-dir DIR       run the daemon from DIR instead of publishing it as scripts/install.sh does (ReadyToRun)
@@ -70,6 +72,7 @@ udp_drains=3
 keep=0
 trace=0
 pg_activity=0
+jit_list=0
 daemon_args=()
 daemon_env=()
 daemon_dir=""
@@ -98,6 +101,7 @@ while [[ $# -gt 0 ]]; do
     --perf) trace=3; daemon_env+=("DOTNET_PerfMapEnabled=1" "DOTNET_EnableWriteXorExecute=0"); shift ;;
     --daemon-env) daemon_env+=("$2"); shift 2 ;;
     --pg-activity) pg_activity=1; shift ;;
+    --jit-list) jit_list=1; daemon_env+=("DOTNET_PerfMapEnabled=3"); shift ;;
     --daemon-dir) daemon_dir=$(cd "$2" && pwd); shift 2 ;;
     --*=*) daemon_args+=("$1"); shift ;;
     *) sed -n '2,46p' "$0" >&2; exit 2 ;;
@@ -115,6 +119,7 @@ work="$(mktemp -d /tmp/xraysink-bench.XXXXXX)"
 chmod 755 "$work"  # the postgres user must reach its data directory and the exported files inside
 pgdir="$work/pg"
 daemon_pid=""
+start_wall=""
 rmem_before=$(sysctl -n net.core.rmem_max 2>/dev/null || echo "")
 cleanup() {
   [[ -n "$daemon_pid" ]] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null || true
@@ -191,10 +196,14 @@ start_daemon() {
     --Listeners:Tcp=127.0.0.1:$port --Listeners:Udp=127.0.0.1:$port --Spool:Directory="$work/spool-$db" --Metrics:Listen=127.0.0.1:$metrics_port \
     --Xray:AcceptWindowBack=3650.00:00:00 $(schema_args "$profile") "${daemon_args[@]}" >"$work/daemon-$db.log" 2>&1 &
   daemon_pid=$!
-  for _ in $(seq 1 240); do
-    grep -q "Listening for syslog on tcp" "$work/daemon-$db.log" 2>/dev/null && return 0
+  local started; started=$(now)
+  for _ in $(seq 1 1200); do
+    if grep -q "Listening for syslog on tcp" "$work/daemon-$db.log" 2>/dev/null; then
+      start_wall=$(awk -v a="$(now)" -v b="$started" 'BEGIN { printf "%.2f", a - b }')
+      return 0
+    fi
     kill -0 "$daemon_pid" 2>/dev/null || { cat "$work/daemon-$db.log" >&2; say "daemon exited"; exit 1; }
-    sleep 0.25
+    sleep 0.05
   done
   say "daemon did not start listening"; exit 1
 }
@@ -307,7 +316,10 @@ run_tcp() {
   fi
   # Start-up (JIT of the start path, migrations, spool open) is excluded: CPU is counted from here.
   daemon_cpu0=$(cpu_of "$daemon_pid")
-  say "[$profile] start-up (JIT of the start path, migrations, spool open): daemon CPU ${daemon_cpu0} s, of which the first /metrics scrape ${scrape_cpu} s"
+  say "[$profile] start-up (JIT of the start path and warm-up, migrations, spool open): daemon CPU ${daemon_cpu0} s, of which the first /metrics scrape ${scrape_cpu} s; ${start_wall} s wall from launch to listening (polled every 50 ms)"
+  grep -o "JIT warm-up[^\"]*" "$work/daemon-$db.log" | head -1 | sed "s/^/bench: [$profile] /" >&2 || true
+  local jit_mark=0
+  [[ $jit_list -eq 1 ]] && jit_mark=$(wc -l <"/tmp/perf-$daemon_pid.map")
   pg0=$(pg_cpu)
   local sampler=""
   if [[ $pg_activity -eq 1 ]]; then
@@ -352,6 +364,12 @@ run_tcp() {
       dotnet "$root/tests/XraySyslogSink.AllocationSites/bin/Release/net10.0/xraysink-alloc-sites.dll" \
         "$work/trace-$db.nettrace" "$count" >&2 || say "[$profile] no allocation sites (see $work/trace-$db.log)"
     fi
+  fi
+  if [[ $jit_list -eq 1 ]]; then
+    # The perf map lists each compiled method once, in order: what follows the mark was compiled inside the run.
+    tail -n +$((jit_mark + 1)) "/tmp/perf-$daemon_pid.map" | cut -d' ' -f3- >"$work/jit-in-run-$db.txt"
+    say "[$profile] JIT in the run (perf map): $(wc -l <"$work/jit-in-run-$db.txt") entries after $jit_mark at start; by assembly:"
+    sed -E 's/^(instance |static )?[^[]*\[([^]]+)\].*/\2/' "$work/jit-in-run-$db.txt" | sort | uniq -c | sort -rn | head -12 >&2
   fi
   local sink_seconds; sink_seconds=$(awk -v a="$t1" -v b="$send_start" 'BEGIN { print a - b }')
   say "[$profile] $(cat "$work/loadgen-$db.txt"); the sender connected $(awk -v a="$send_start" -v b="$t0" 'BEGIN { printf "%.2f", a - b }') s after its process started (left out)"

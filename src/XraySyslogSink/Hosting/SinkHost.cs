@@ -127,6 +127,7 @@ internal static class SinkHost
         AddOptions<RetentionOptions, RetentionOptionsValidator>(services, configuration, RetentionOptions.SectionName);
         AddOptions<MetricsOptions, MetricsOptionsValidator>(services, configuration, MetricsOptions.SectionName);
         AddOptions<NodeOptions, NodeOptionsValidator>(services, configuration, NodeOptions.SectionName);
+        AddOptions<RuntimeOptions, RuntimeOptionsValidator>(services, configuration, RuntimeOptions.SectionName);
         services.AddConfigurationReload(configuration, readConfiguration);
         services.AddSingleton<SinkHealth>();
         services.AddSingleton<IReadinessProbe>(sp => sp.GetRequiredService<SinkHealth>());
@@ -183,9 +184,13 @@ internal static class SinkHost
         // Started in this order and stopped in reverse: listeners stop first, the writer drains, the spool
         // syncs and closes last, and the reporter (first in, last out) writes its final line after the drain.
         // The spool opens after the schema (it reads its checkpoint) and before the writer (which starts there).
+        // The JIT warm-up begins as the host starts (beside the schema's migration) and is waited for here, before
+        // the spool's replay and the listeners: the per-row code compiles at start, not in the first batches.
         services.AddHostedService<ThroughputReporter>();
         services.AddHostedService<DatabaseInitializer>();
         services.AddHostedService<PartitionMaintenanceService>();
+        services.AddSingleton<JitWarmUpService>();
+        services.AddHostedService(sp => sp.GetRequiredService<JitWarmUpService>());
         services.AddHostedService(sp => sp.GetRequiredService<MessageSpool>());
         services.AddHostedService<BatchingWriter>();
         services.AddHostedService<ParserWorkers>();
