@@ -17,8 +17,9 @@ namespace XraySyslogSink.Hosting;
 /// over one of our structs, an async method's builder over its state machine) are found in the method bodies' IL
 /// and prepared too, following calls into code no precompiled image holds: our own, the assemblies published
 /// without ReadyToRun, and instantiations over our types, at most <see cref="MaxDepth"/> calls away from our code.
-/// A constructed generic type's virtual methods are prepared with it: they run through a base class or an
-/// interface, never through a call site the IL shows. Nothing is invoked, so nothing touches the database, the
+/// A generic type that framework code constructs for us (an async method's box) has its virtual methods prepared
+/// with it: they run through a base class or an interface, never through a call site the IL shows. Code no row
+/// runs through (see <see cref="IsColdByName"/>) is left to its first use. Nothing is invoked, so nothing touches the database, the
 /// spool or a socket; a method that cannot be prepared is counted, never thrown.
 /// </remarks>
 internal sealed class JitWarmUp
