@@ -369,7 +369,8 @@ run_tcp() {
     # The perf map lists each compiled method once, in order: what follows the mark was compiled inside the run.
     tail -n +$((jit_mark + 1)) "/tmp/perf-$daemon_pid.map" | cut -d' ' -f3- >"$work/jit-in-run-$db.txt"
     say "[$profile] JIT in the run (perf map): $(wc -l <"$work/jit-in-run-$db.txt") entries after $jit_mark at start; by assembly:"
-    sed -E 's/^(instance |static )?[^[]*\[([^]]+)\].*/\2/' "$work/jit-in-run-$db.txt" | sort | uniq -c | sort -rn | head -12 >&2
+    # The assembly is the bracket before the method's Type::Name (the return type's comes first); stubs by kind.
+    sed -E 's/^(stub [A-Za-z]+).*/\1/; s/^.*\[([^]]+)\] [^ ]+::.*/\1/' "$work/jit-in-run-$db.txt" | sort | uniq -c | sort -rn | head -12 >&2
   fi
   local sink_seconds; sink_seconds=$(awk -v a="$t1" -v b="$send_start" 'BEGIN { print a - b }')
   say "[$profile] $(cat "$work/loadgen-$db.txt"); the sender connected $(awk -v a="$send_start" -v b="$t0" 'BEGIN { printf "%.2f", a - b }') s after its process started (left out)"
