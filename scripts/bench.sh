@@ -104,7 +104,7 @@ while [[ $# -gt 0 ]]; do
     --jit-list) jit_list=1; daemon_env+=("DOTNET_PerfMapEnabled=3"); shift ;;
     --daemon-dir) daemon_dir=$(cd "$2" && pwd); shift 2 ;;
     --*=*) daemon_args+=("$1"); shift ;;
-    *) sed -n '2,46p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,48p' "$0" >&2; exit 2 ;;
   esac
 done
 if [[ $rss10m -eq 1 ]]; then
