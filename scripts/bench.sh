@@ -27,6 +27,9 @@
 #   --udp-only / --latency run only the UDP burst / only the latency part; --no-latency skips the latency part
 #   --udp-drains K         how many times the receive loops' own rate is measured before the bursts (default 3)
 #   --latency-rate R       lines/s of the latency run (default 10000); --latency-seconds S (default 30)
+#   --repeat N             the TCP part N times per profile (alternating the profiles) and a closing headline with the
+#                          median ratio and µs/row and every run's: on this machine one build's quiet runs differ by
+#                          more than the ratio's margin (the COPY reference alone by 10–20 %)
 #   --keep                 keep the work directory (logs, exported rows)
 #   --trace                profile the daemon during the TCP send with dotnet-trace (the repository's tool manifest)
 #                          and print its CPU by pipeline stage (scripts/trace-stages.py); in the UDP part, during
@@ -70,6 +73,7 @@ latency_seconds=30
 udp_buffer=33554432
 udp_drains=3
 keep=0
+repeat=1
 trace=0
 pg_activity=0
 jit_list=0
@@ -96,6 +100,7 @@ while [[ $# -gt 0 ]]; do
     --latency-rate) latency_rate=$2; shift 2 ;;
     --latency-seconds) latency_seconds=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --repeat) repeat=$2; shift 2 ;;
     --trace) trace=1; shift ;;
     --trace-alloc) trace=2; shift ;;
     --perf) trace=3; daemon_env+=("DOTNET_PerfMapEnabled=1" "DOTNET_EnableWriteXorExecute=0"); shift ;;
@@ -277,8 +282,9 @@ trace_tool() {
 autovacuum() { psql_db postgres -c "ALTER SYSTEM SET autovacuum = $1" -c "SELECT pg_reload_conf()" >/dev/null; }
 
 declare -A result ratio daemon_us
+# run_tcp PROFILE [SUFFIX]: one sink run and its COPY reference; SUFFIX tells repeated runs' databases and files apart.
 run_tcp() {
-  local profile=$1 db="sink_$1" copydb="copy_$1"
+  local profile=$1 db="sink_$1${2:-}" copydb="copy_$1${2:-}"
   autovacuum off
   create_db "$db"
   # The days the sent lines fall in (the load generator's default start, 2025-06-30T23:59:35Z, crosses midnight) get
@@ -689,7 +695,16 @@ if [[ $rss10m -eq 1 ]]; then
   run_tcp fk
 else
   if [[ $tcp -eq 1 ]]; then
-    for p in "${profiles[@]}"; do run_tcp "$p"; done
+    declare -A ratios cpus
+    for r in $(seq 1 "$repeat"); do
+      for p in "${profiles[@]}"; do
+        if [[ $repeat -eq 1 ]]; then run_tcp "$p"; continue; fi
+        run_tcp "$p" "_$r"
+        result["$p run $r"]=${result[$p]}; result["hits-$p run $r"]=${result[hits-$p]}
+        unset "result[$p]" "result[hits-$p]"
+        ratios[$p]+="${ratio[$p]} "; cpus[$p]+="${daemon_us[$p]} "
+      done
+    done
   fi
   [[ $udp -eq 1 ]] && run_udp
   [[ $latency -eq 1 ]] && run_latency
@@ -698,4 +713,11 @@ fi
 echo
 echo "=== xraysink bench ($(nproc) cores, $(date -u +%FT%TZ), load $(cat /proc/loadavg | cut -d' ' -f1-3)) ==="
 for k in "${!result[@]}"; do echo "${result[$k]}"; done
-for k in "${!ratio[@]}"; do echo "headline $k: ratio sink/COPY ${ratio[$k]}, daemon CPU ${daemon_us[$k]} µs/row"; done
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+if [[ $repeat -gt 1 && $tcp -eq 1 ]]; then
+  for k in "${profiles[@]}"; do
+    echo "headline $k: median of $repeat runs: ratio sink/COPY $(median <<<"${ratios[$k]}") (runs: ${ratios[$k]% }), daemon CPU $(median <<<"${cpus[$k]}") µs/row (runs: ${cpus[$k]% })"
+  done
+else
+  for k in "${!ratio[@]}"; do echo "headline $k: ratio sink/COPY ${ratio[$k]}, daemon CPU ${daemon_us[$k]} µs/row"; done
+fi
