@@ -168,13 +168,13 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
             return;
         }
 
-        RecordChunk[] chunks = [.. _batch.GetRange(_resolvedAheadChunks, _batch.Count - _resolvedAheadChunks)];
+        List<RecordChunk> chunks = _batch.GetRange(_resolvedAheadChunks, _batch.Count - _resolvedAheadChunks);
         _resolvedAheadChunks = _batch.Count;
         _resolvingAhead = ResolveAheadAsync(chunks);
     }
 
     /// <summary>Never throws: the batch's prepare resolves whatever this left, and reports a failure of its own.</summary>
-    private async Task ResolveAheadAsync(RecordChunk[] chunks)
+    private async Task ResolveAheadAsync(List<RecordChunk> chunks)
     {
         try
         {
@@ -185,7 +185,7 @@ internal sealed partial class BatchingWriter : IHostedService, IDisposable
         }
         catch (Exception ex)
         {
-            LogResolveAheadFailed(chunks.Length, ex.Message);
+            LogResolveAheadFailed(chunks.Count, ex.Message);
         }
     }
 

@@ -126,14 +126,13 @@ internal sealed partial class PostgresLogStore : IBatchStore
         await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         bool nodes = _nodesStored ??= await HasNodeColumnAsync(connection, cancellationToken);
         await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken);
-        foreach (DimensionTable table in (DimensionTable[])[DimensionTable.Users, DimensionTable.Protocols, DimensionTable.Endpoints, DimensionTable.Tags])
+        foreach (DimensionTable table in DimensionTable.All)
         {
-            await DimensionResolver.WarmUpAsync(connection, table, cancellationToken);
-        }
-
-        if (nodes)
-        {
-            await DimensionResolver.WarmUpAsync(connection, DimensionTable.Nodes, cancellationToken);
+            // Without logs.node_id (Schema:SeedOnly) there is no nodes table to warm.
+            if (nodes || table != DimensionTable.Nodes)
+            {
+                await DimensionResolver.WarmUpAsync(connection, table, cancellationToken);
+            }
         }
 
         await _copier.CopyRowsAsync(connection, "logs", [], ArraySegment<RowRef>.Empty, nodes, cancellationToken);
